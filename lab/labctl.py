@@ -1,0 +1,647 @@
+#!/usr/bin/env python3
+"""The local lab: five Debian 12 machines as systemd-nspawn guests on one bridge.
+
+Each guest boots its own systemd, sshd and network stack; Ansible reaches it over
+SSH exactly as it would reach a VM. Names and addresses come from
+inventories/local/hosts.yml, so the inventory and the lab cannot disagree.
+
+    labctl.py up        build the cached base tree if needed, start every guest,
+                        wait until all answer SSH (idempotent)
+    labctl.py down      stop every guest and remove everything the lab created
+                        (also what a killed lab left behind); fine when nothing exists
+    labctl.py status    one line per guest
+    labctl.py build     (re)build the cached base tree and local apt repository
+
+Needs root, systemd-nspawn (systemd-container), debootstrap and dpkg-scanpackages (dpkg-dev).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import fcntl
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = REPO_ROOT / "inventories" / "local" / "hosts.yml"
+
+LAB = "halb"
+BRIDGE = "halb0"
+NETWORK = ipaddress.ip_network("198.51.100.0/24")
+HOST_ADDRESS = ipaddress.ip_interface("198.51.100.1/24")
+SUITE = "bookworm"
+
+CACHE = Path(os.environ.get("HA_LB_LAB_CACHE", "/var/lib/ha-lb-lab"))
+BASE = CACHE / "base"
+REPO = CACHE / "repo"
+SSH_DIR = CACHE / "ssh"
+SSH_KEY = SSH_DIR / "id_ed25519"
+RUN = CACHE / "run"
+LOCK = CACHE / "lock"
+CGROUP_ROOTS = [Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified")]
+PROPAGATE = Path("/run/systemd/nspawn/propagate")
+
+# What the base tree holds, and what the guests' local apt repository offers.
+BASE_PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
+    "iproute2", "curl", "ca-certificates", "procps", "sudo",
+]
+REPO_PACKAGES = ["nginx", "keepalived", "wrk"]
+# Bump when the way the base tree is prepared changes, so caches are rebuilt.
+RECIPE_VERSION = 3
+
+SSH_WAIT_SECONDS = 60
+STOP_WAIT_SECONDS = 10
+
+
+class LabError(Exception):
+    """A problem the operator can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Guest:
+    name: str
+    address: ipaddress.IPv4Address
+
+    @property
+    def dir(self) -> Path:
+        return RUN / self.name
+
+    @property
+    def root(self) -> Path:
+        return self.dir / "root"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "supervisor.pid"
+
+    @property
+    def veth(self) -> str:
+        return f"vb-{self.name}"[:15]
+
+
+def log(msg: str) -> None:
+    print(f"lab: {msg}", flush=True)
+
+
+def run(cmd: list[str], check: bool = True, quiet: bool = False, **kw) -> subprocess.CompletedProcess:
+    if quiet:
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.PIPE)
+    proc = subprocess.run(cmd, text=True, **kw)
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or "").strip() if isinstance(proc.stderr, str) else ""
+        raise LabError(f"command failed ({proc.returncode}): {' '.join(cmd)}" + (f"\n{detail}" if detail else ""))
+    return proc
+
+
+# ---------------------------------------------------------------- topology
+
+
+def load_guests(inventory: Path = INVENTORY) -> list[Guest]:
+    """Guests are every host of inventories/local with an ansible_host in the lab network."""
+    data = yaml.safe_load(inventory.read_text())
+    found: dict[str, str] = {}
+
+    def walk(group: dict) -> None:
+        for name, hvars in ((group or {}).get("hosts") or {}).items():
+            found[name] = (hvars or {}).get("ansible_host", "")
+        for child in ((group or {}).get("children") or {}).values():
+            walk(child)
+
+    walk(data.get("all", {}))
+    guests = []
+    for name, addr in sorted(found.items()):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,11}", name):
+            raise LabError(f"{inventory}: host name {name!r} must be 1-12 lower-case letters, digits or dashes")
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            raise LabError(f"{inventory}: host {name} needs ansible_host set to an address in {NETWORK}") from None
+        if ip not in NETWORK or ip == HOST_ADDRESS.ip:
+            raise LabError(f"{inventory}: host {name} address {ip} must lie in {NETWORK} and not be {HOST_ADDRESS.ip}")
+        guests.append(Guest(name, ip))
+    if not guests:
+        raise LabError(f"{inventory}: no hosts found")
+    return guests
+
+
+# ---------------------------------------------------------------- checks
+
+
+def require_host_tools(for_build: bool) -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network bridge, mounts, containers): run it with sudo or as root")
+    tools = {"systemd-nspawn": "systemd-container", "ip": "iproute2", "ssh-keygen": "openssh-client"}
+    if for_build:
+        tools |= {"debootstrap": "debootstrap", "dpkg-scanpackages": "dpkg-dev"}
+    missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
+    if missing:
+        raise LabError(
+            "missing host packages: " + " ".join(missing)
+            + f"\n  fix: apt-get install --no-install-recommends {' '.join(missing)}   (or: make setup)"
+        )
+
+
+def links() -> list[dict]:
+    out = run(["ip", "-j", "addr", "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    return json.loads(out or "[]")
+
+
+def check_network_free() -> None:
+    """Refuse to start when the bridge name or the lab range is used by something else."""
+    for link in links():
+        name = link.get("ifname")
+        addrs = [ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}") for a in link.get("addr_info", [])
+                 if a.get("family") == "inet"]
+        if name == BRIDGE:
+            if link.get("linkinfo", {}).get("info_kind", "bridge") != "bridge" or any(a != HOST_ADDRESS for a in addrs):
+                raise LabError(f"interface {BRIDGE} exists but is not this lab's bridge ({HOST_ADDRESS}); "
+                               f"remove it (ip link del {BRIDGE}) or free the name")
+            continue
+        for a in addrs:
+            if a.network.overlaps(NETWORK):
+                raise LabError(f"the lab network {NETWORK} is already in use on {name} ({a}); "
+                               "remove that address or route before starting the lab")
+    routes = run(["ip", "-j", "route", "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    for route in json.loads(routes or "[]"):
+        dst = route.get("dst", "")
+        if dst in ("default", "") or route.get("dev") == BRIDGE:
+            continue
+        with contextlib.suppress(ValueError):
+            if ipaddress.ip_network(dst, strict=False).overlaps(NETWORK):
+                raise LabError(f"the lab network {NETWORK} is already routed ({dst} via {route.get('dev')}); "
+                               "remove that route before starting the lab")
+
+
+# ---------------------------------------------------------------- base tree
+
+
+def host_mirror() -> str:
+    """The Debian mirror the host itself uses, read from its apt sources."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if path.suffix == ".sources":
+            for stanza in re.split(r"\n\s*\n", text):
+                fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
+                suites = fields.get("Suites", "").split()
+                if SUITE in suites and "deb" in fields.get("Types", "").split():
+                    return fields["URIs"].split()[0]
+        else:
+            for line in text.splitlines():
+                m = re.match(r"^\s*deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", line)
+                if m and m.group(2) == SUITE:
+                    return m.group(1)
+    raise LabError(f"no Debian {SUITE} mirror found in the host's apt sources (/etc/apt/sources.list*); "
+                   f"add one, or set HA_LB_LAB_MIRROR")
+
+
+def base_fingerprint() -> str:
+    spec = json.dumps({"suite": SUITE, "base": BASE_PACKAGES, "repo": REPO_PACKAGES, "recipe": RECIPE_VERSION})
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def base_ready() -> bool:
+    stamp = CACHE / "base.stamp"
+    return stamp.is_file() and stamp.read_text().strip() == base_fingerprint() and (BASE / "usr/bin").is_dir()
+
+
+def nspawn_pipe(root: Path, *cmd: str, binds: tuple[str, ...] = ()) -> None:
+    """Run a command inside a tree with the host's network (no boot)."""
+    args = ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "--pipe", "-D", str(root),
+            "-E", "DEBIAN_FRONTEND=noninteractive", *[f"--bind={b}" for b in binds], *cmd]
+    proc = run(args, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise LabError(f"in base tree: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
+
+
+def build_base() -> None:
+    """Debootstrap the base tree and the guests' local apt repository, in a temp dir, then swap in."""
+    require_host_tools(for_build=True)
+    if any(guest_running(g) for g in load_guests()):
+        raise LabError("the lab is running on the current base tree: run `labctl.py down` before rebuilding it")
+    mirror = os.environ.get("HA_LB_LAB_MIRROR") or host_mirror()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = CACHE / "base.new"
+    tmp_repo = CACHE / "repo.new"
+    for d in (tmp, tmp_repo):
+        if d.exists():
+            shutil.rmtree(d)
+    started = time.monotonic()
+    log(f"building the base tree ({SUITE} from {mirror}); once, ~1 min")
+    proc = run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(tmp), mirror],
+               check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise LabError(f"debootstrap failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
+
+    # The guests' packages, downloaded with the tree's own apt so versions match.
+    (tmp / "etc/apt/sources.list").write_text(f"deb {mirror} {SUITE} main\n")
+    nspawn_pipe(tmp, "apt-get", "update", "-qq")
+    nspawn_pipe(tmp, "apt-get", "install", "-y", "-qq", "--download-only", "--no-install-recommends", *REPO_PACKAGES)
+    tmp_repo.mkdir()
+    for deb in (tmp / "var/cache/apt/archives").glob("*.deb"):
+        shutil.move(str(deb), tmp_repo / deb.name)
+    index = run(["dpkg-scanpackages", "--multiversion", ".", "/dev/null"], cwd=tmp_repo,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    (tmp_repo / "Packages").write_text(index)
+    run(["gzip", "-9k", "Packages"], cwd=tmp_repo)
+
+    # The local repo is the guests' only source: a dead mirror entry would make `apt update` fail.
+    (tmp / "etc/apt/sources.list").write_text("deb [trusted=yes] file:/srv/labrepo ./\n")
+    (tmp / "srv/labrepo").mkdir(parents=True, exist_ok=True)
+    for lists in (tmp / "var/lib/apt/lists").glob("*_dists_*"):
+        lists.unlink()
+    # Index it now: a role that skips `apt update` when lists look fresh must still find nginx.
+    nspawn_pipe(tmp, "apt-get", "update", "-qq", binds=(f"{tmp_repo}:/srv/labrepo",))
+    nspawn_pipe(tmp, "apt-get", "clean")
+
+    # One identity per guest: no shared machine id, hostname or host keys.
+    (tmp / "etc/machine-id").write_text("")
+    for stale in [tmp / "var/lib/dbus/machine-id", tmp / "etc/hostname", *(tmp / "etc/ssh").glob("ssh_host_*")]:
+        stale.unlink(missing_ok=True)
+    systemd = tmp / "etc/systemd/system"
+    for unit in ("apt-daily.timer", "apt-daily-upgrade.timer", "apt-daily.service", "apt-daily-upgrade.service",
+                 "e2scrub_all.timer", "fstrim.timer", "console-getty.service", "getty@tty1.service"):
+        link = systemd / unit
+        link.unlink(missing_ok=True)
+        link.symlink_to("/dev/null")
+    wants = systemd / "multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for unit in ("systemd-networkd.service",):
+        (wants / unit).unlink(missing_ok=True)
+        (wants / unit).symlink_to(f"/lib/systemd/system/{unit}")
+    sockets = systemd / "sockets.target.wants"
+    sockets.mkdir(parents=True, exist_ok=True)
+    (sockets / "systemd-networkd.socket").unlink(missing_ok=True)
+    (sockets / "systemd-networkd.socket").symlink_to("/lib/systemd/system/systemd-networkd.socket")
+    # Guests are reached by key only; skip reverse DNS (no resolver in the lab).
+    (tmp / "etc/ssh/sshd_config.d").mkdir(parents=True, exist_ok=True)
+    (tmp / "etc/ssh/sshd_config.d/lab.conf").write_text("PermitRootLogin prohibit-password\nUseDNS no\n")
+    (tmp / "root/.ssh").mkdir(mode=0o700, exist_ok=True)
+
+    for final, new in ((BASE, tmp), (REPO, tmp_repo)):
+        if final.exists():
+            shutil.rmtree(final)
+        new.rename(final)
+    (CACHE / "base.stamp").write_text(base_fingerprint() + "\n")
+    log(f"base tree ready in {time.monotonic() - started:.0f} s ({len(list(REPO.glob('*.deb')))} packages in the local repo)")
+
+
+def ensure_ssh_key() -> None:
+    if SSH_KEY.is_file() and SSH_KEY.with_suffix(".pub").is_file():
+        return
+    SSH_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    SSH_KEY.unlink(missing_ok=True)
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ha-lb-lab", "-f", str(SSH_KEY)])
+
+
+# ---------------------------------------------------------------- processes, mounts, cgroups
+
+
+def proc_cmdlines() -> dict[int, list[str]]:
+    result = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                raw = (entry / "cmdline").read_bytes()
+                if raw:
+                    result[int(entry.name)] = raw.rstrip(b"\0").decode(errors="replace").split("\0")
+    return result
+
+
+def supervisor_pids(guest: Guest | None = None) -> list[int]:
+    """Supervisors found by their command line, so a lab whose pid files are gone is still found."""
+    pids = []
+    for pid, argv in proc_cmdlines().items():
+        if "_supervise" in argv and any(a.endswith("labctl.py") for a in argv):
+            if guest is None or argv[-1] == guest.name:
+                pids.append(pid)
+    return pids
+
+
+def nspawn_pids(guest: Guest | None = None) -> list[int]:
+    pids = []
+    for pid, argv in proc_cmdlines().items():
+        if argv and Path(argv[0]).name == "systemd-nspawn" and f"--network-bridge={BRIDGE}" in argv:
+            if guest is None or ("-M" in argv and argv[argv.index("-M") + 1] == guest.name):
+                pids.append(pid)
+    return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            return False
+    return True
+
+
+def guest_running(guest: Guest) -> bool:
+    return bool(nspawn_pids(guest))
+
+
+def cgroup_dirs(guest: Guest) -> list[Path]:
+    return [root / LAB / guest.name for root in CGROUP_ROOTS]
+
+
+def lab_mounts() -> list[str]:
+    """Mount points under the lab's run dir, deepest first."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].replace("\\040", " ")
+            if point == str(RUN) or point.startswith(str(RUN) + "/"):
+                points.append(point)
+    return sorted(set(points), key=lambda p: p.count("/"), reverse=True)
+
+
+# ---------------------------------------------------------------- supervisor
+
+
+def supervise(guest: Guest) -> int:
+    """Keep one guest's nspawn running: restart after a reboot inside (exit 133), forward SIGTERM."""
+    for cg in cgroup_dirs(guest):
+        with contextlib.suppress(OSError):
+            cg.mkdir(parents=True, exist_ok=True)
+            (cg / "cgroup.procs").write_text(str(os.getpid()))
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def on_term(signum, frame):  # noqa: ARG001
+        nonlocal stopping
+        stopping = True
+        if child and child.poll() is None:
+            child.send_signal(signal.SIGTERM)  # nspawn halts the guest cleanly
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    console = open(guest.dir / "console.log", "ab", buffering=0)
+    while True:
+        child = subprocess.Popen(
+            ["systemd-nspawn", "-q", "-D", str(guest.root), "-M", guest.name, "--register=no", "--keep-unit", "-b",
+             f"--network-bridge={BRIDGE}", f"--bind-ro={REPO}:/srv/labrepo",
+             # A VM has /sys/module; nspawn's private /sys does not.
+             "--bind-ro=/sys/module", "--console=read-only"],
+            stdin=subprocess.DEVNULL, stdout=console, stderr=console)
+        while True:
+            try:
+                rc = child.wait()
+                break
+            except InterruptedError:
+                continue
+        if stopping or rc != 133:
+            return 0 if stopping else rc
+
+
+def prepare_guest(guest: Guest, guests: list[Guest]) -> None:
+    for sub in ("upper", "work", "root"):
+        (guest.dir / sub).mkdir(parents=True, exist_ok=True)
+    if str(guest.root) not in lab_mounts():
+        run(["mount", "-t", "overlay", "overlay", "-o",
+             f"lowerdir={BASE},upperdir={guest.dir / 'upper'},workdir={guest.dir / 'work'}", str(guest.root)])
+    root = guest.root
+    (root / "etc/hostname").write_text(f"{guest.name}\n")
+    hosts = ["127.0.0.1 localhost", f"127.0.1.1 {guest.name}", "::1 localhost ip6-localhost ip6-loopback"]
+    hosts += [f"{g.address} {g.name}" for g in guests]
+    (root / "etc/hosts").write_text("\n".join(hosts) + "\n")
+    (root / "etc/systemd/network").mkdir(parents=True, exist_ok=True)
+    (root / "etc/systemd/network/10-host0.network").write_text(
+        f"[Match]\nName=host0\n\n[Network]\nAddress={guest.address}/{NETWORK.prefixlen}\nLinkLocalAddressing=no\n"
+        "IPv6AcceptRA=no\n")
+    ssh = root / "root/.ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    (ssh / "authorized_keys").write_text(SSH_KEY.with_suffix(".pub").read_text())
+    os.chmod(ssh / "authorized_keys", 0o600)
+    if not list((root / "etc/ssh").glob("ssh_host_*_key")):
+        run(["ssh-keygen", "-A", "-f", str(root)], quiet=True)
+
+
+def start_guest(guest: Guest) -> None:
+    with open(guest.dir / "supervisor.log", "ab") as out:
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_supervise", guest.name],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                                cwd="/")
+    guest.pidfile.write_text(f"{proc.pid}\n")
+
+
+def ensure_bridge() -> None:
+    if not any(link.get("ifname") == BRIDGE for link in links()):
+        run(["ip", "link", "add", BRIDGE, "type", "bridge"], quiet=True)
+        run(["ip", "addr", "add", str(HOST_ADDRESS), "dev", BRIDGE], quiet=True)
+    # VRRP adverts are multicast: flood them to every port.
+    Path(f"/sys/class/net/{BRIDGE}/bridge/multicast_snooping").write_text("0\n")
+    run(["ip", "link", "set", BRIDGE, "up"], quiet=True)
+
+
+def ssh_answers(address: str, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((address, 22), timeout=timeout) as s:
+            s.settimeout(timeout)
+            return s.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_for_ssh(guests: list[Guest], deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    pending = {g.name: g for g in guests}
+    while pending:
+        for name, g in list(pending.items()):
+            if ssh_answers(str(g.address)):
+                del pending[name]
+            elif not guest_running(g):
+                tail = (g.dir / "console.log").read_text(errors="replace")[-2000:] if (g.dir / "console.log").exists() else ""
+                raise LabError(f"guest {name} stopped while booting; its console:\n{tail}")
+        if pending and time.monotonic() > deadline:
+            raise LabError(f"no SSH answer within {deadline_s:.0f} s from: {', '.join(sorted(pending))} "
+                           f"(consoles: {RUN}/<name>/console.log)")
+        if pending:
+            time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- operations
+
+
+@contextlib.contextmanager
+def locked():
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def up() -> None:
+    started = time.monotonic()
+    require_host_tools(for_build=not base_ready())
+    guests = load_guests()
+    with locked():
+        if not base_ready():
+            build_base()
+        check_network_free()
+        ensure_ssh_key()
+        try:
+            ensure_bridge()
+            to_start = [g for g in guests if not guest_running(g)]
+            with concurrent.futures.ThreadPoolExecutor(len(guests)) as pool:
+                list(pool.map(lambda g: prepare_guest(g, guests), to_start))
+            for g in to_start:
+                start_guest(g)
+            wait_for_ssh(guests, SSH_WAIT_SECONDS)
+        except BaseException:
+            log("start failed; cleaning up")
+            teardown(guests)
+            raise
+    log(f"up: {len(guests)} guests answer SSH ({time.monotonic() - started:.1f} s)")
+
+
+def teardown(guests: list[Guest]) -> None:
+    # 1. Ask every supervisor (found by pid file or command line) to stop; nspawn halts its guest.
+    sups = set(supervisor_pids())
+    for g in guests:
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(g.pidfile.read_text())
+            if pid in supervisor_pids(g):
+                sups.add(pid)
+    orphans = [p for p in nspawn_pids() if p not in sups]
+    for pid in [*sups, *orphans]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    while time.monotonic() < deadline and any(alive(p) for p in [*sups, *nspawn_pids()]):
+        time.sleep(0.05)
+    # 2. Whatever is still alive in the lab's cgroups gets killed.
+    for pid in [*sups, *nspawn_pids()]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for root in CGROUP_ROOTS:
+        base = root / LAB
+        if not base.is_dir():
+            continue
+        for attempt in range(50):
+            procs = []
+            for procs_file in base.rglob("cgroup.procs"):
+                with contextlib.suppress(OSError):
+                    procs += [int(p) for p in procs_file.read_text().split()]
+            if not procs:
+                break
+            for pid in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+    # 3. Mounts (overlays and anything nspawn left beneath them), deepest first.
+    for point in lab_mounts():
+        if run(["umount", point], check=False, quiet=True).returncode != 0:
+            run(["umount", "-l", point], check=False, quiet=True)
+    # 4. Cgroups, deepest first.
+    for root in CGROUP_ROOTS:
+        base = root / LAB
+        if base.is_dir():
+            for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+            with contextlib.suppress(OSError):
+                base.rmdir()
+    # 5. Files, nspawn leftovers, network.
+    names = {g.name for g in guests} | ({p.name for p in RUN.iterdir()} if RUN.is_dir() else set())
+    for name in names:
+        shutil.rmtree(PROPAGATE / name, ignore_errors=True)
+    if RUN.is_dir() and not lab_mounts():
+        shutil.rmtree(RUN, ignore_errors=True)
+    for link in links():
+        name = link.get("ifname", "")
+        if name == BRIDGE or (name.startswith("vb-") and link.get("master") == BRIDGE):
+            run(["ip", "link", "del", name], check=False, quiet=True)
+    for g in guests:
+        if any(link.get("ifname") == g.veth for link in links()):
+            run(["ip", "link", "del", g.veth], check=False, quiet=True)
+
+
+def leftovers(guests: list[Guest]) -> list[str]:
+    found = []
+    found += [f"process {p}" for p in supervisor_pids() + nspawn_pids()]
+    found += [f"mount {m}" for m in lab_mounts()]
+    found += [f"cgroup {root / LAB}" for root in CGROUP_ROOTS if (root / LAB).exists()]
+    names = {link.get("ifname") for link in links()}
+    found += [f"link {n}" for n in [BRIDGE, *[g.veth for g in guests]] if n in names]
+    return found
+
+
+def down() -> None:
+    started = time.monotonic()
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root: run it with sudo or as root")
+    guests = load_guests()
+    with locked():
+        teardown(guests)
+        left = leftovers(guests)
+    if left:
+        raise LabError("could not remove: " + ", ".join(left))
+    log(f"down: nothing left ({time.monotonic() - started:.1f} s)")
+
+
+def status() -> int:
+    guests = load_guests()
+    print(f"{'guest':<8} {'address':<15} {'state':<8} ssh")
+    up_count = 0
+    for g in guests:
+        running = guest_running(g)
+        answers = running and ssh_answers(str(g.address))
+        up_count += bool(answers)
+        print(f"{g.name:<8} {str(g.address):<15} {'running' if running else 'stopped':<8} {'yes' if answers else 'no'}")
+    state = "up" if up_count == len(guests) else ("down" if up_count == 0 else "partial")
+    print(f"lab: {state} (base tree {'ready' if base_ready() else 'not built'}, cache {CACHE})")
+    return 0 if state == "up" else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "build", "_supervise"])
+    parser.add_argument("guest", nargs="?")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            up()
+        elif args.command == "down":
+            down()
+        elif args.command == "status":
+            return status()
+        elif args.command == "build":
+            require_host_tools(for_build=True)
+            with locked():
+                build_base()
+        else:
+            guest = next(g for g in load_guests() if g.name == args.guest)
+            return supervise(guest)
+    except LabError as err:
+        print(f"lab: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
