@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The local lab: five Debian 12 machines as systemd-nspawn guests on one bridge.
 
 Each guest boots its own systemd, sshd and network stack; Ansible reaches it over
@@ -103,7 +102,7 @@ def run(cmd: list[str], check: bool = True, quiet: bool = False, **kw) -> subpro
     if quiet:
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.PIPE)
-    proc = subprocess.run(cmd, text=True, **kw)
+    proc = subprocess.run(cmd, text=True, check=False, **kw)
     if check and proc.returncode != 0:
         detail = (proc.stderr or "").strip() if isinstance(proc.stderr, str) else ""
         raise LabError(f"command failed ({proc.returncode}): {' '.join(cmd)}" + (f"\n{detail}" if detail else ""))
