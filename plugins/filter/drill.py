@@ -1,0 +1,64 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Filters that turn failover drill measurements into a report (documented in the sidecar YAML files)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
+    DrillError,
+    build_report,
+    compute_budget,
+    parse_probe_output,
+    render_json,
+    render_markdown,
+    summarize,
+)
+
+_BUDGET_KEYS = ('advert_int', 'backup_priority', 'check_interval', 'check_fall', 'nginx_restart_time', 'margin',
+                'failback_max_failed')
+
+
+def drill_report(probe_output, fault, events, config=None, observations=None, clock='monotonic', meta=None):
+    """Analyse one drill: probe JSON lines + events + deployed configuration -> report dict."""
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(_BUDGET_KEYS))
+    if unknown:
+        raise AnsibleFilterError('drill_report: unknown config keys %s (known: %s)'
+                                 % (', '.join(unknown), ', '.join(_BUDGET_KEYS)))
+    if not isinstance(probe_output, str):
+        raise AnsibleFilterError('drill_report: input must be the probe output text (JSON lines)')
+    try:
+        budget = compute_budget(fault, **config)
+        return build_report(fault, parse_probe_output(probe_output), events, budget,
+                            observations=observations, clock=clock, meta=meta)
+    except (DrillError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError('drill_report: %s' % exc)
+
+
+def drill_summary(reports):
+    """Per fault kind: runs, passes and medians."""
+    return summarize(list(reports))
+
+
+def drill_markdown(reports, title='Failover drill report'):
+    """Markdown report of one or more drills."""
+    return render_markdown(list(reports), title=title)
+
+
+def drill_json(reports):
+    """JSON report (summary and drills) of one or more drills."""
+    return render_json(list(reports))
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            'drill_report': drill_report,
+            'drill_summary': drill_summary,
+            'drill_markdown': drill_markdown,
+            'drill_json': drill_json,
+        }

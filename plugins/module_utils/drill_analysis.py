@@ -1,0 +1,409 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Failover drill arithmetic: what the client saw, what the configuration allows, the verdict.
+
+Pure functions on plain data, used on the controller by the drill_report
+filter and unit-tested without hosts.
+
+Timeline: everything is converted to the probe's clock (CLOCK_MONOTONIC of
+the client, the ``t`` of probe samples). An event recorded on another host
+is placed on that timeline either by its own monotonic reading (valid when
+the hosts share a kernel, as containers on one machine do) or by its wall
+clock, mapped through the probe's start record, which holds both clocks read
+back to back.
+
+Event names the analysis understands (others are kept and shown):
+  fault     the fault was injected (required)
+  vip_moved the VIP was seen on its new holder
+  restore   the cluster was repaired (keepalived started, nginx fixed, link up)
+  failback  the VIP was seen back on the original holder
+"""
+
+from __future__ import annotations
+
+import json
+
+FAULT_KINDS = ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'backend_down')
+
+# What each fault should do to the VIP, and whether two holders are expected.
+FAULT_EXPECTATIONS = {
+    'stop': {'vip_moves': True, 'two_holders': False},
+    'crash': {'vip_moves': True, 'two_holders': True},
+    'link_down': {'vip_moves': True, 'two_holders': False},
+    'nginx_stop': {'vip_moves': False, 'two_holders': False},
+    'nginx_broken': {'vip_moves': True, 'two_holders': False},
+    'backend_down': {'vip_moves': False, 'two_holders': False},
+}
+
+
+class DrillError(ValueError):
+    """Input to the analysis is missing or inconsistent."""
+
+
+# ---------------------------------------------------------------------------
+# probe output
+# ---------------------------------------------------------------------------
+
+def parse_probe_output(text):
+    """Split vip_probe.py JSON lines into ``{'start': dict, 'samples': [...], 'end': dict or None}``."""
+    start, end, samples = None, None, []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise DrillError('probe output line %d is not JSON: %.80s' % (number, line))
+        kind = record.get('type')
+        if kind == 'start':
+            start = record
+        elif kind == 'end':
+            end = record
+        elif kind == 'sample':
+            samples.append(record)
+    if start is None:
+        raise DrillError('probe output has no start record')
+    samples.sort(key=lambda s: s['t'])
+    return {'start': start, 'samples': samples, 'end': end}
+
+
+# ---------------------------------------------------------------------------
+# budget
+# ---------------------------------------------------------------------------
+
+def skew_time(backup_priority, advert_int):
+    """VRRP skew time of a backup: (256 - priority) / 256 * advert_int (RFC 5798 with VRRPv2 seconds)."""
+    return (256 - backup_priority) / 256.0 * advert_int
+
+
+def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0, check_fall=2,
+                   nginx_restart_time=1.0, margin=0.25, failback_max_failed=0):
+    """Allowed client-visible downtime and failures for one fault kind, derived from the configuration.
+
+    graceful stop:    skew
+    hard failure:     3 * advert_int + skew     (master-down interval)
+    nginx stopped:    check_interval * check_fall + nginx_restart_time (the health script restarts it)
+    nginx broken:     that detection time, then a graceful hand-over: + skew
+    backend down:     no failed request (passive health checks retry the other backend)
+    plus ``margin`` seconds on every downtime figure.
+    """
+    if fault not in FAULT_EXPECTATIONS:
+        raise DrillError('unknown fault %r, expected one of %s' % (fault, ', '.join(FAULT_KINDS)))
+    if not 1 <= backup_priority <= 254:
+        raise DrillError('backup_priority must be 1-254, got %r' % backup_priority)
+    if advert_int <= 0 or check_interval <= 0 or check_fall < 1 or margin < 0 or nginx_restart_time < 0:
+        raise DrillError('advert_int and check_interval must be > 0, check_fall >= 1, margin and restart time >= 0')
+    skew = skew_time(backup_priority, advert_int)
+    master_down = 3 * advert_int + skew
+    detection = check_interval * check_fall + nginx_restart_time
+    if fault == 'stop':
+        base, formula = skew, 'skew (256-%d)/256*%g = %.3f s' % (backup_priority, advert_int, skew)
+    elif fault in ('crash', 'link_down'):
+        base, formula = master_down, 'master-down 3*%g + skew %.3f = %.3f s' % (advert_int, skew, master_down)
+    elif fault == 'nginx_stop':
+        base, formula = detection, 'health check %g*%d + restart %g = %.3f s' % (
+            check_interval, check_fall, nginx_restart_time, detection)
+    elif fault == 'nginx_broken':
+        base = detection + skew
+        formula = 'health check %g*%d + restart %g + skew %.3f = %.3f s' % (
+            check_interval, check_fall, nginx_restart_time, skew, base)
+    else:
+        base, formula = 0.0, 'no outage expected'
+    budget = {
+        'fault': fault,
+        'inputs': {'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
+                   'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'margin': margin},
+        'skew_time': round(skew, 6),
+        'master_down_interval': round(master_down, 6),
+        'max_downtime': round(base + margin, 6),
+        'formula': '%s + margin %g s' % (formula, margin),
+        'max_failed': 0 if fault == 'backend_down' else None,
+        'failback_max_failed': failback_max_failed,
+    }
+    budget.update(FAULT_EXPECTATIONS[fault])
+    return budget
+
+
+# ---------------------------------------------------------------------------
+# timeline
+# ---------------------------------------------------------------------------
+
+def event_time(event, start, clock='monotonic'):
+    """Place an event on the probe's monotonic timeline.
+
+    ``clock='monotonic'`` uses the event's own ``mono`` reading (hosts share
+    a kernel) and falls back to ``wall``; ``clock='wall'`` always maps the
+    wall clock through the probe's start record.
+    """
+    if clock not in ('monotonic', 'wall'):
+        raise DrillError("clock must be 'monotonic' or 'wall', got %r" % clock)
+    if clock == 'monotonic' and event.get('mono') is not None:
+        return float(event['mono'])
+    if event.get('wall') is None:
+        raise DrillError('event %r has no usable timestamp (mono/wall)' % event.get('name'))
+    return float(start['mono']) + float(event['wall']) - float(start['wall'])
+
+
+def _normalise_events(events, start, clock):
+    if isinstance(events, dict):
+        events = [dict(value, name=name) for name, value in events.items()]
+    placed = {}
+    for event in events:
+        name = event.get('name')
+        if not name:
+            raise DrillError('every event needs a name: %r' % (event,))
+        placed[name] = event_time(event, start, clock)
+    if 'fault' not in placed:
+        raise DrillError('events must include the fault injection time ("fault")')
+    return placed
+
+
+def _answer_time(sample):
+    return sample['t'] + sample.get('dur', 0.0)
+
+
+def window_stats(samples, begin, end, probe_end):
+    """Client figures for requests started in [begin, end).
+
+    Downtime is the longest interval between two consecutive successful
+    answers (answer = request start + duration) that overlaps the window.
+    When the failures that start in or after the window are never followed
+    by a success, the gap runs to the end of the probe and ``recovered`` is False.
+    """
+    in_window = [s for s in samples if begin <= s['t'] < end]
+    failed = [s for s in in_window if not s['ok']]
+    answers = [_answer_time(s) for s in samples if s['ok']]
+    longest, gap_from, gap_to = 0.0, None, None
+    previous = None
+    for answer in answers:
+        if previous is not None and answer > begin and previous < end and answer - previous > longest:
+            longest, gap_from, gap_to = answer - previous, previous, answer
+        previous = answer
+    # Recovered: every failure from the window on is followed by a success.
+    later_failures = [s['t'] for s in samples if s['t'] >= begin and not s['ok']]
+    recovered = not later_failures or any(s['ok'] and s['t'] > later_failures[-1] for s in samples)
+    if not recovered:
+        last = answers[-1] if answers else begin
+        longest, gap_from, gap_to = max(0.0, probe_end - last), last, None
+    errors = {}
+    for sample in failed:
+        key = sample.get('error') or 'failed'
+        errors[key] = errors.get(key, 0) + 1
+    backends = {}
+    for sample in in_window:
+        if sample['ok'] and sample.get('backend'):
+            backends[sample['backend']] = backends.get(sample['backend'], 0) + 1
+    return {
+        'requests': len(in_window),
+        'failed': len(failed),
+        'errors': errors,
+        'backends': backends,
+        'downtime': round(longest, 6),
+        'gap_start': round(gap_from - begin, 6) if gap_from is not None else None,
+        'gap_end': round(gap_to - begin, 6) if gap_to is not None else None,
+        'recovered': recovered,
+        'first_failure': round(failed[0]['t'] - begin, 6) if failed else None,
+        'last_failure': round(failed[-1]['t'] - begin, 6) if failed else None,
+    }
+
+
+def analyze(probe, events, clock='monotonic'):
+    """Client-visible figures of one drill.
+
+    ``probe``: the dict from parse_probe_output. ``events``: a list of
+    ``{'name', 'mono', 'wall'}`` dicts or a ``{name: {'mono', 'wall'}}`` dict.
+    Times in the result are seconds; those named ``*_at`` are relative to the fault.
+    """
+    start, samples = probe['start'], probe['samples']
+    if not samples:
+        raise DrillError('the probe recorded no samples')
+    placed = _normalise_events(events, start, clock)
+    fault = placed['fault']
+    probe_end = probe['end']['mono'] if probe.get('end') else _answer_time(samples[-1])
+    if not samples[0]['t'] <= fault <= probe_end:
+        raise DrillError('the fault (%.3f) lies outside the probe run (%.3f-%.3f): clocks not comparable? '
+                         'use clock=wall for hosts that do not share a kernel' % (fault, samples[0]['t'], probe_end))
+    restore = placed.get('restore', probe_end)
+    result = {
+        'clock': clock,
+        'probe': {
+            'url': start.get('url'),
+            'interval_ms': start.get('interval_ms'),
+            'timeout_ms': start.get('timeout_ms'),
+            'requests': len(samples),
+            'failed': sum(1 for s in samples if not s['ok']),
+            'duration': round(probe_end - start['mono'], 3),
+            'max_late': round(max(s.get('late', 0.0) for s in samples), 6),
+            'missed_slots': sum(s.get('missed', 0) for s in samples),
+            'ended_by': probe['end'].get('reason') if probe.get('end') else None,
+        },
+        'events': dict((name, round(t - fault, 6)) for name, t in sorted(placed.items(), key=lambda kv: kv[1])),
+        'baseline': window_stats(samples, start['mono'], fault, probe_end),
+        'failover': window_stats(samples, fault, restore, probe_end),
+        'failback': None,
+        'vip_moved_after': round(placed['vip_moved'] - fault, 6) if 'vip_moved' in placed else None,
+        'failback_after': None,
+    }
+    if 'restore' in placed:
+        result['failback'] = window_stats(samples, restore, probe_end + 1e-9, probe_end)
+        if 'failback' in placed:
+            result['failback_after'] = round(placed['failback'] - restore, 6)
+        if probe_end < restore:
+            raise DrillError('the probe ended before the restore: failback cannot be judged')
+    return result
+
+
+# ---------------------------------------------------------------------------
+# verdict and report
+# ---------------------------------------------------------------------------
+
+def evaluate(analysis, budget, observations=None):
+    """Compare a drill's figures with its budget. Returns a list of checks, each with ``ok``.
+
+    ``observations`` are facts the drill saw on the balancers:
+      vip_moved (bool), two_holders (bool: a double holder was seen after the
+      fault), holders_after_restore (list of hosts holding the VIP at the end).
+    """
+    observations = observations or {}
+    checks = []
+
+    def check(name, ok, measured, limit, message):
+        checks.append({'name': name, 'ok': bool(ok), 'measured': measured, 'limit': limit, 'message': message})
+
+    failover = analysis['failover']
+    check('recovered', failover['recovered'], failover['recovered'], True,
+          'a request succeeded after the fault' if failover['recovered'] else 'no request succeeded after the fault')
+    if budget.get('max_downtime') is not None:
+        ok = failover['downtime'] <= budget['max_downtime']
+        check('downtime', ok, failover['downtime'], budget['max_downtime'],
+              'client-visible downtime %.3f s %s budget %.3f s (%s)' % (
+                  failover['downtime'], 'within' if ok else 'OVER', budget['max_downtime'], budget['formula']))
+    if budget.get('max_failed') is not None:
+        ok = failover['failed'] <= budget['max_failed']
+        check('failed_requests', ok, failover['failed'], budget['max_failed'],
+              '%d failed requests (at most %d allowed)' % (failover['failed'], budget['max_failed']))
+    if 'vip_moved' in observations:
+        moved = bool(observations['vip_moved'])
+        check('vip_move', moved == budget['vip_moves'], moved, budget['vip_moves'],
+              'the VIP %s, as expected' % ('moved' if moved else 'stayed')
+              if moved == budget['vip_moves'] else
+              'the VIP %s, but it should have %s' % ('moved' if moved else 'stayed',
+                                                      'moved' if budget['vip_moves'] else 'stayed'))
+    if 'two_holders' in observations:
+        seen = bool(observations['two_holders'])
+        expected = budget['two_holders']
+        check('double_holder', seen == expected, seen, expected,
+              ('two holders seen and reported' if seen else 'never more than one holder')
+              + ('' if seen == expected else (' (expected %s)' % ('two holders' if expected else 'one holder'))))
+    if 'holders_after_restore' in observations:
+        holders = list(observations['holders_after_restore'])
+        check('restored', len(holders) == 1, holders, 1,
+              'exactly one holder after the restore: %s' % holders[0] if len(holders) == 1 else
+              'after the restore the VIP is held by %s' % (', '.join(holders) or 'nobody'))
+    if analysis.get('failback') is not None and budget.get('failback_max_failed') is not None:
+        lost = analysis['failback']['failed']
+        check('failback_losses', lost <= budget['failback_max_failed'], lost, budget['failback_max_failed'],
+              '%d failed requests during failback (at most %d allowed)' % (lost, budget['failback_max_failed']))
+    return checks
+
+
+def build_report(fault, probe, events, budget, observations=None, clock='monotonic', meta=None):
+    """Everything about one drill in one dict: figures, budget, checks, verdict."""
+    analysis = analyze(probe, events, clock=clock)
+    checks = evaluate(analysis, budget, observations)
+    return {
+        'fault': fault,
+        'passed': all(c['ok'] for c in checks),
+        'failed_checks': [c['name'] for c in checks if not c['ok']],
+        'analysis': analysis,
+        'budget': budget,
+        'observations': observations or {},
+        'checks': checks,
+        'meta': meta or {},
+    }
+
+
+def _median(values):
+    values = sorted(values)
+    if not values:
+        return None
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2.0
+
+
+def summarize(reports):
+    """Per fault kind: number of runs, passes and medians of the headline figures."""
+    by_fault = {}
+    for report in reports:
+        by_fault.setdefault(report['fault'], []).append(report)
+    summary = []
+    for fault in sorted(by_fault, key=lambda f: (FAULT_KINDS.index(f) if f in FAULT_KINDS else len(FAULT_KINDS), f)):
+        runs = by_fault[fault]
+        moved = [r['analysis']['vip_moved_after'] for r in runs if r['analysis']['vip_moved_after'] is not None]
+        failback = [r['analysis']['failback']['failed'] for r in runs if r['analysis']['failback'] is not None]
+        summary.append({
+            'fault': fault,
+            'runs': len(runs),
+            'passed': sum(1 for r in runs if r['passed']),
+            'median_downtime': _median([r['analysis']['failover']['downtime'] for r in runs]),
+            'median_failed': _median([r['analysis']['failover']['failed'] for r in runs]),
+            'median_vip_moved_after': _median(moved),
+            'median_failback_failed': _median(failback),
+            'max_downtime_budget': runs[0]['budget'].get('max_downtime'),
+        })
+    return summary
+
+
+def _fmt(value, unit=''):
+    if value is None:
+        return '-'
+    if isinstance(value, float):
+        return '%.3f%s' % (value, unit)
+    return '%s%s' % (value, unit)
+
+
+def render_markdown(reports, title='Failover drill report'):
+    """A Markdown report: a summary table (medians per fault kind), then each drill's checks."""
+    lines = ['# %s' % title, '']
+    lines += ['| fault | runs | passed | median downtime | budget | median failed | median VIP move | median failback losses |',
+              '|---|---|---|---|---|---|---|---|']
+    for row in summarize(reports):
+        lines.append('| %s | %d | %d | %s | %s | %s | %s | %s |' % (
+            row['fault'], row['runs'], row['passed'], _fmt(row['median_downtime'], ' s'),
+            _fmt(row['max_downtime_budget'], ' s'), _fmt(row['median_failed']),
+            _fmt(row['median_vip_moved_after'], ' s'), _fmt(row['median_failback_failed'])))
+    for number, report in enumerate(reports, 1):
+        analysis = report['analysis']
+        failover = analysis['failover']
+        lines += ['', '## %d. %s: %s' % (number, report['fault'], 'PASS' if report['passed'] else 'FAIL'), '']
+        probe = analysis['probe']
+        lines.append('Probe: %s every %s ms, timeout %s ms; %d requests, %d failed, max lateness %.1f ms.' % (
+            probe['url'], _fmt(probe['interval_ms']), _fmt(probe['timeout_ms']), probe['requests'], probe['failed'],
+            probe['max_late'] * 1000))
+        lines.append('')
+        lines.append('- client-visible downtime: %s (budget %s: %s)' % (
+            _fmt(failover['downtime'], ' s'), _fmt(report['budget'].get('max_downtime'), ' s'),
+            report['budget'].get('formula')))
+        lines.append('- failed requests after the fault: %d %s' % (
+            failover['failed'], json.dumps(failover['errors'], sort_keys=True) if failover['errors'] else ''))
+        lines.append('- VIP moved after: %s' % _fmt(analysis['vip_moved_after'], ' s'))
+        if analysis['failback'] is not None:
+            lines.append('- failback after restore: %s, failed requests during failback: %d' % (
+                _fmt(analysis['failback_after'], ' s'), analysis['failback']['failed']))
+        lines.append('- backends answering after the fault: %s' % (
+            ', '.join('%s (%d)' % kv for kv in sorted(failover['backends'].items())) or 'none'))
+        lines += ['', '| check | result | measured | limit | detail |', '|---|---|---|---|---|']
+        for c in report['checks']:
+            lines.append('| %s | %s | %s | %s | %s |' % (
+                c['name'], 'ok' if c['ok'] else 'FAIL', _fmt(c['measured']), _fmt(c['limit']), c['message']))
+    return '\n'.join(lines) + '\n'
+
+
+def render_json(reports):
+    """The machine-readable report: summary plus every drill."""
+    return json.dumps({'summary': summarize(reports), 'drills': reports}, indent=2, sort_keys=True) + '\n'
