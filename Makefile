@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package molecule clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ lab-down: ## Remove the local lab (guests, mounts, cgroups, bridge)
 lab-status: ## Show the lab's guests
 	@python lab/labctl.py status
 
-test: setup lint unit package sanity molecule ## Run every test: lint, unit, packaging, ansible-test sanity, molecule
+test: setup lint unit package sanity lab-test molecule ## Run every test: lint, unit, packaging, sanity, lab lifecycle, molecule
 	@echo "make test: every gate passed"
 
 lint: setup ## yamllint and ansible-lint (profile production)
@@ -42,6 +42,9 @@ package: setup ## Build the collection, install it into an empty path, run its p
 
 sanity: setup ## ansible-test sanity on the collection
 	bash tools/sanity.sh
+
+lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves nothing, error messages
+	python -m pytest -q -p no:cacheprovider tests/lab
 
 molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, drills, lab down
 	molecule test

@@ -158,7 +158,7 @@ def require_host_tools(for_build: bool) -> None:
 
 
 def links() -> list[dict]:
-    out = run(["ip", "-j", "addr", "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+    out = run(["ip", "-d", "-j", "addr", "show"], stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
     return json.loads(out or "[]")
 
 
@@ -169,7 +169,7 @@ def check_network_free() -> None:
         addrs = [ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}") for a in link.get("addr_info", [])
                  if a.get("family") == "inet"]
         if name == BRIDGE:
-            if link.get("linkinfo", {}).get("info_kind", "bridge") != "bridge" or any(a != HOST_ADDRESS for a in addrs):
+            if link.get("linkinfo", {}).get("info_kind") != "bridge" or any(a != HOST_ADDRESS for a in addrs):
                 raise LabError(f"interface {BRIDGE} exists but is not this lab's bridge ({HOST_ADDRESS}); "
                                f"remove it (ip link del {BRIDGE}) or free the name")
             continue
@@ -571,7 +571,8 @@ def teardown(guests: list[Guest]) -> None:
         shutil.rmtree(RUN, ignore_errors=True)
     for link in links():
         name = link.get("ifname", "")
-        if name == BRIDGE or (name.startswith("vb-") and link.get("master") == BRIDGE):
+        is_lab_bridge = name == BRIDGE and link.get("linkinfo", {}).get("info_kind") == "bridge"
+        if is_lab_bridge or (name.startswith("vb-") and link.get("master") == BRIDGE):
             run(["ip", "link", "del", name], check=False, quiet=True)
     for g in guests:
         if any(link.get("ifname") == g.veth for link in links()):

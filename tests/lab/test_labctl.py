@@ -1,0 +1,142 @@
+"""The local lab's lifecycle, on the real thing: up, idempotent up, down, and its error messages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LABCTL = ROOT / "lab" / "labctl.py"
+sys.path.insert(0, str(LABCTL.parent))
+
+import labctl  # noqa: E402  pylint: disable=wrong-import-position
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
+
+
+def lab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(LABCTL), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=300)
+
+
+def leftovers() -> list[str]:
+    return labctl.leftovers(labctl.load_guests())
+
+
+@pytest.fixture(scope="module")
+def clean_lab():
+    """Every test here starts from and leaves behind a lab that is down."""
+    assert lab("down").returncode == 0
+    yield
+    lab("down")
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_down_with_nothing_there_succeeds() -> None:
+    proc = lab("down")
+    assert proc.returncode == 0, proc.stderr
+    assert leftovers() == []
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_up_is_idempotent_and_down_leaves_nothing() -> None:
+    proc = lab("up")
+    assert proc.returncode == 0, proc.stderr
+    guests = labctl.load_guests()
+    assert [g.name for g in guests] == ["client", "lb-1", "lb-2", "web-1", "web-2"]
+    assert all(labctl.ssh_answers(str(g.address)) for g in guests)
+
+    started = time.monotonic()
+    again = lab("up")
+    assert again.returncode == 0, again.stderr
+    assert time.monotonic() - started < 5, "a second up must not restart running guests"
+
+    status = lab("status")
+    assert status.returncode == 0 and "lab: up" in status.stdout
+
+    # The guests are separate machines: own hostname and machine id.
+    key = str(labctl.SSH_KEY)
+    ids = set()
+    for g in guests:
+        out = subprocess.run(
+            ["ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+             "-o", "LogLevel=ERROR", f"root@{g.address}", "hostname; cat /etc/machine-id; ip route"],
+            capture_output=True, text=True, timeout=30, check=True).stdout.split("\n")
+        assert out[0] == g.name
+        ids.add(out[1])
+        assert "default" not in "\n".join(out[2:]), f"{g.name} must have no default route"
+    assert len(ids) == len(guests)
+
+    down = lab("down")
+    assert down.returncode == 0, down.stderr
+    assert leftovers() == []
+    assert lab("status").returncode != 0
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_down_cleans_up_a_killed_lab() -> None:
+    """CI starts right after every process is killed: pid files and supervisors are gone."""
+    assert lab("up").returncode == 0
+    for pid in labctl.supervisor_pids() + labctl.nspawn_pids():
+        os.kill(pid, 9)
+    for g in labctl.load_guests():
+        g.pidfile.unlink(missing_ok=True)
+    proc = lab("down")
+    assert proc.returncode == 0, proc.stderr
+    assert leftovers() == []
+
+
+def test_not_root_is_refused_with_the_fix(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setattr(labctl.os, "geteuid", lambda: 1000)
+    assert labctl.main(["up"]) == 1
+    assert "needs root" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_missing_nspawn_names_the_package(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("ip", "ssh-keygen", "debootstrap", "dpkg-scanpackages"):
+        (bindir / tool).symlink_to(shutil.which(tool))
+    proc = lab("up", env={**os.environ, "PATH": str(bindir)})
+    assert proc.returncode == 1
+    assert "systemd-container" in proc.stderr and "apt-get install" in proc.stderr
+    assert leftovers() == []
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_bridge_name_taken_is_refused() -> None:
+    subprocess.run(["ip", "link", "add", labctl.BRIDGE, "type", "dummy"], check=True)
+    try:
+        proc = lab("up")
+        assert proc.returncode == 1
+        assert f"interface {labctl.BRIDGE} exists but is not this lab's bridge" in proc.stderr
+    finally:
+        subprocess.run(["ip", "link", "del", labctl.BRIDGE], check=True)
+    assert leftovers() == []
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_lab_range_already_routed_is_refused() -> None:
+    subprocess.run(["ip", "link", "add", "halbtest0", "type", "dummy"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", "198.51.100.200/25", "dev", "halbtest0"], check=True)
+        proc = lab("up")
+        assert proc.returncode == 1
+        assert "already in use on halbtest0" in proc.stderr
+    finally:
+        subprocess.run(["ip", "link", "del", "halbtest0"], check=True)
+    assert leftovers() == []
+
+
+def test_inventory_must_place_hosts_in_the_lab_network(tmp_path: Path) -> None:
+    bad = tmp_path / "hosts.yml"
+    bad.write_text("all:\n  hosts:\n    web-1:\n      ansible_host: 192.168.58.11\n")
+    with pytest.raises(labctl.LabError, match="must lie in 198.51.100.0/24"):
+        labctl.load_guests(bad)
