@@ -287,11 +287,12 @@ def evaluate(analysis, budget, observations=None):
               '%d failed requests (at most %d allowed)' % (failover['failed'], budget['max_failed']))
     if 'vip_moved' in observations:
         moved = bool(observations['vip_moved'])
-        check('vip_move', moved == budget['vip_moves'], moved, budget['vip_moves'],
-              'the VIP %s, as expected' % ('moved' if moved else 'stayed')
-              if moved == budget['vip_moves'] else
-              'the VIP %s, but it should have %s' % ('moved' if moved else 'stayed',
-                                                      'moved' if budget['vip_moves'] else 'stayed'))
+        did = 'moved' if moved else 'stayed'
+        if moved == budget['vip_moves']:
+            message = 'the VIP %s, as expected' % did
+        else:
+            message = 'the VIP %s, but it should have %s' % (did, 'moved' if budget['vip_moves'] else 'stayed')
+        check('vip_move', moved == budget['vip_moves'], moved, budget['vip_moves'], message)
     if 'two_holders' in observations:
         seen = bool(observations['two_holders'])
         expected = budget['two_holders']

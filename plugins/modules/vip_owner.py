@@ -23,7 +23,7 @@ description:
     returns the time waited; fails at the deadline with a message that says what was seen last.
   - Never changes anything on the host.
 author:
-  - ha_lb.keepalived_nginx contributors
+  - ha_lb maintainers (@ha-lb)
 options:
   vip:
     description:
