@@ -1,0 +1,82 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Render the roles' templates the way Ansible does, without any host.
+
+Variables are layered with Ansible's precedence: role defaults, then the inventory
+(read by Ansible's own InventoryManager/VariableManager), then the role's vars/main.yml
+and the OS-family vars file, then per-test overrides.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from ansible.vars.manager import VariableManager
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+ROLES = REPO / 'roles'
+INVENTORIES = REPO / 'inventories'
+ROLE_NAMES = ('nginx_web', 'nginx_lb', 'keepalived')
+
+FACTS = {
+    'Debian': {'os_family': 'Debian', 'distribution': 'Debian', 'distribution_major_version': '12'},
+    'RedHat': {'os_family': 'RedHat', 'distribution': 'RedHat', 'distribution_major_version': '9'},
+}
+
+_LOADER = DataLoader()
+
+
+def _trusted(value):
+    """Mark strings as templates, as Ansible does for role and vars files it loads itself."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
+
+
+def load_yaml(path: pathlib.Path):
+    """Load a role's YAML file with templatable strings."""
+    return _trusted(_LOADER.load_from_file(str(path)) or {})
+
+
+def host_vars(inventory: str, host: str) -> dict:
+    """Variables Ansible gives ``host`` from inventories/<inventory> (hostvars, groups included)."""
+    inv = InventoryManager(loader=_LOADER, sources=[str(INVENTORIES / inventory)])
+    manager = VariableManager(loader=_LOADER, inventory=inv)
+    variables = dict(manager.get_vars(host=inv.get_host(host)))
+    # Without a play, Ansible leaves hostvars out; the templates read other hosts' addresses from it.
+    variables['hostvars'] = {other.name: dict(manager.get_vars(host=other)) for other in inv.get_hosts()}
+    return variables
+
+
+def role_vars(role: str, os_family: str, inventory: str | None = None, host: str = 'lb-1', **overrides) -> dict:
+    variables: dict = {}
+    variables.update(load_yaml(ROLES / role / 'defaults' / 'main.yml'))
+    if inventory:
+        variables.update(host_vars(inventory, host))
+    else:
+        variables.update({'inventory_hostname': host, 'groups': {}, 'hostvars': {}})
+    variables.update(load_yaml(ROLES / role / 'vars' / 'main.yml'))
+    variables.update(load_yaml(ROLES / role / 'vars' / f'{os_family}.yml'))
+    variables.update({
+        'ansible_facts': dict(FACTS[os_family]),
+        'ansible_managed': 'Ansible managed',
+        'ansible_check_mode': False,
+        'role_path': str(ROLES / role),
+    })
+    variables.update(overrides)
+    return variables
+
+
+def render(role: str, template: str, variables: dict) -> str:
+    text = (ROLES / role / 'templates' / template).read_text()
+    templar = Templar(loader=_LOADER, variables=variables)
+    return templar.template(trust_as_template(text))

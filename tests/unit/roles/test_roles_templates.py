@@ -1,0 +1,223 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The roles' templates rendered with the Debian and RedHat variables and the inventories' values."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from _render import render, role_vars
+
+OS_FAMILIES = ('Debian', 'RedHat')
+STAND_IN_SECRET = 'stand-in'
+
+
+def _blocks_balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {'{': 1, '}': -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith('#')]
+
+
+# nginx_web -----------------------------------------------------------------
+
+@pytest.mark.parametrize(('os_family', 'user', 'root', 'modules'), [
+    ('Debian', 'www-data', '/var/www/html', '/etc/nginx/modules-enabled/*.conf'),
+    ('RedHat', 'nginx', '/usr/share/nginx/html', '/usr/share/nginx/modules/*.conf'),
+])
+def test_web_conf_uses_the_os_values(os_family, user, root, modules):
+    conf = render('nginx_web', 'nginx.conf.j2', role_vars('nginx_web', os_family, 'local', host='web-1'))
+    lines = _lines(conf)
+    assert f'user {user};' in lines
+    assert f'root {root};' in lines
+    assert f'include {modules};' in lines
+    assert 'include /etc/nginx/mime.types;' in lines
+    assert 'listen 80 default_server reuseport;' in lines
+    assert 'worker_processes auto;' in lines
+    assert _blocks_balanced(conf)
+
+
+def test_web_conf_follows_port_and_root_variables():
+    variables = role_vars('nginx_web', 'Debian', 'local', host='web-2', nginx_web_port=8080, nginx_web_root='/srv/www')
+    lines = _lines(render('nginx_web', 'nginx.conf.j2', variables))
+    assert 'listen 8080 default_server reuseport;' in lines
+    assert 'root /srv/www;' in lines
+
+
+def test_web_page_names_the_host():
+    variables = role_vars('nginx_web', 'Debian', 'local', host='web-2')
+    from ansible.template import Templar, trust_as_template
+    page = Templar(variables=variables).template(trust_as_template('{{ nginx_web_page_content }}'))
+    assert page.strip() == 'Served by web-2'
+
+
+# nginx_lb ------------------------------------------------------------------
+
+@pytest.mark.parametrize('os_family', OS_FAMILIES)
+def test_lb_upstream_holds_the_web_group(os_family):
+    conf = render('nginx_lb', 'nginx.conf.j2', role_vars('nginx_lb', os_family, 'local', host='lb-1'))
+    lines = _lines(conf)
+    assert 'server 198.51.100.11:80 max_fails=1 fail_timeout=10s;' in lines
+    assert 'server 198.51.100.12:80 max_fails=1 fail_timeout=10s;' in lines
+    assert 'user {};'.format('www-data' if os_family == 'Debian' else 'nginx') in lines
+    assert _blocks_balanced(conf)
+
+
+def test_lb_defaults_are_tuned_for_throughput():
+    lines = _lines(render('nginx_lb', 'nginx.conf.j2', role_vars('nginx_lb', 'Debian', 'local')))
+    for expected in ('worker_processes auto;', 'worker_rlimit_nofile 32768;', 'worker_connections 8192;',
+                     'zone web_backends 64k;', 'keepalive 64;', 'proxy_http_version 1.1;',
+                     'proxy_set_header Connection "";', 'proxy_set_header X-Real-IP $remote_addr;',
+                     'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', 'proxy_set_header Host $host;',
+                     'proxy_next_upstream error timeout http_502 http_503 http_504;',
+                     'access_log /var/log/nginx/access.log combined buffer=64k flush=5s;'):
+        assert expected in lines, expected
+    # Round robin is nginx's default: no method directive.
+    assert not {'least_conn;', 'ip_hash;'} & set(lines)
+
+
+@pytest.mark.parametrize(('method', 'directive'), [
+    ('least_conn', 'least_conn;'),
+    ('ip_hash', 'ip_hash;'),
+    ('hash', 'hash $request_uri consistent;'),
+])
+def test_lb_methods(method, directive):
+    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_method=method,
+                          nginx_lb_hash_key='$request_uri', nginx_lb_hash_consistent=True)
+    assert directive in _lines(render('nginx_lb', 'nginx.conf.j2', variables))
+
+
+def test_lb_explicit_backends_and_keepalive_off():
+    variables = role_vars('nginx_lb', 'RedHat', 'local', nginx_lb_upstream_keepalive=0, nginx_lb_backends=[
+        {'address': '10.0.0.5', 'port': 8080, 'weight': 3},
+        {'address': '10.0.0.6', 'backup': True, 'max_fails': 3, 'fail_timeout': '5s'},
+    ])
+    lines = _lines(render('nginx_lb', 'nginx.conf.j2', variables))
+    assert 'server 10.0.0.5:8080 weight=3 max_fails=1 fail_timeout=10s;' in lines
+    assert 'server 10.0.0.6:80 max_fails=3 fail_timeout=5s backup;' in lines
+    assert not any(line.startswith('keepalive ') for line in lines)
+    assert not any('198.51.100.11' in line for line in lines)
+
+
+def test_lb_binding_the_vip_needs_nonlocal_bind_and_keeps_loopback():
+    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_listen_address='198.51.100.140')
+    lines = _lines(render('nginx_lb', 'nginx.conf.j2', variables))
+    assert 'listen 198.51.100.140:80 reuseport;' in lines
+    assert 'listen 127.0.0.1:80 reuseport;' in lines
+    from ansible.template import Templar, trust_as_template
+    templar = Templar(variables=variables)
+    assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind | bool }}')) is True
+    assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind_keys }}')) == ['net.ipv4.ip_nonlocal_bind']
+
+
+def test_lb_on_every_address_needs_no_nonlocal_bind():
+    from ansible.template import Templar, trust_as_template
+    templar = Templar(variables=role_vars('nginx_lb', 'Debian', 'local'))
+    assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind_keys }}')) == []
+
+
+# keepalived ----------------------------------------------------------------
+
+@pytest.mark.parametrize('os_family', OS_FAMILIES)
+@pytest.mark.parametrize(('host', 'router_id', 'state', 'priority', 'src', 'peer'), [
+    ('lb-1', 'director1', 'MASTER', 100, '198.51.100.21', '198.51.100.22'),
+    ('lb-2', 'director2', 'BACKUP', 50, '198.51.100.22', '198.51.100.21'),
+])
+def test_keepalived_conf_holds_the_local_inventory(os_family, host, router_id, state, priority, src, peer):
+    conf = render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', os_family, 'local', host=host))
+    lines = _lines(conf)
+    for expected in (f'router_id {router_id}', 'enable_script_security', 'script_user root',
+                     'vrrp_instance VI_WEB {', f'state {state}', 'interface host0', 'virtual_router_id 80',
+                     f'priority {priority}', 'advert_int 1', 'version 2', 'auth_type PASS', 'auth_pass labpass1',
+                     f'unicast_src_ip {src}', peer, '198.51.100.140/24 dev host0', 'chk_nginx',
+                     'script "/etc/keepalived/check_nginx.sh"', 'interval 1', 'fall 2', 'rise 2', 'weight 0'):
+        assert expected in lines, expected
+    assert 'nopreempt' not in lines
+    assert _blocks_balanced(conf)
+
+
+def test_keepalived_conf_holds_the_reference_lab_inventory():
+    # The lab's secret is vaulted; rendering needs no password once a stand-in replaces it.
+    variables = role_vars('keepalived', 'Debian', 'lab', host='lb-2', vault_keepalived_auth_pass=STAND_IN_SECRET)
+    lines = _lines(render('keepalived', 'keepalived.conf.j2', variables))
+    for expected in ('router_id director2', 'state BACKUP', 'priority 50', 'interface ens33', 'virtual_router_id 80',
+                     'advert_int 1', f'auth_pass {STAND_IN_SECRET}', 'unicast_src_ip 192.168.58.22', '192.168.58.21',
+                     '192.168.58.140/24 dev ens33'):
+        assert expected in lines, expected
+
+
+def test_keepalived_several_instances_one_master_each():
+    instances = [
+        {'name': 'VI_A', 'virtual_router_id': 51, 'virtual_ipaddresses': ['198.51.100.140/24'],
+         'nodes': {'lb-1': {'state': 'MASTER', 'priority': 100}, 'lb-2': {'state': 'BACKUP', 'priority': 50}}},
+        {'name': 'VI_B', 'virtual_router_id': 52, 'virtual_ipaddresses': ['198.51.100.141/24', '2001:db8::141/64'],
+         'vrrp_version': 3, 'nopreempt': True, 'preempt_delay': 5, 'notify_master': '/usr/local/bin/became-master',
+         'nodes': {'lb-1': {'state': 'BACKUP', 'priority': 50}, 'lb-2': {'state': 'BACKUP', 'priority': 100}}},
+    ]
+    conf = render('keepalived', 'keepalived.conf.j2',
+                  role_vars('keepalived', 'RedHat', 'local', host='lb-2', keepalived_instances=instances))
+    blocks = dict(re.findall(r'vrrp_instance (\w+) \{(.*?)\n\}', conf, flags=re.S))
+    assert set(blocks) == {'VI_A', 'VI_B'}
+    assert 'state BACKUP' in blocks['VI_A'] and 'priority 50' in blocks['VI_A']
+    assert 'priority 100' in blocks['VI_B'] and 'version 3' in blocks['VI_B']
+    assert 'nopreempt' in blocks['VI_B'] and 'preempt_delay 5' in blocks['VI_B']
+    assert 'notify_master "/usr/local/bin/became-master"' in blocks['VI_B']
+    # VRRP advertises one address family: the IPv6 VIP of an IPv4 instance is excluded.
+    excluded = re.search(r'virtual_ipaddress_excluded \{(.*?)\}', blocks['VI_B'], flags=re.S).group(1)
+    assert '2001:db8::141/64 dev host0' in excluded and '198.51.100.141' not in excluded
+    assert 'authentication' not in blocks['VI_A']
+    assert _blocks_balanced(conf)
+
+
+def test_keepalived_multicast_and_explicit_interface():
+    instances = [{'name': 'VI_M', 'virtual_router_id': 9, 'unicast': False, 'interface': 'eth1',
+                  'virtual_ipaddresses': ['10.1.1.10/24'], 'track_scripts': [],
+                  'nodes': {'lb-1': {'state': 'MASTER', 'priority': 200, 'interface': 'bond0'},
+                            'lb-2': {'state': 'BACKUP', 'priority': 100}}}]
+    lines = _lines(render('keepalived', 'keepalived.conf.j2',
+                          role_vars('keepalived', 'Debian', 'local', host='lb-1', keepalived_instances=instances)))
+    assert 'interface bond0' in lines
+    assert not any(line.startswith('unicast') for line in lines)
+    assert 'track_script {' not in lines
+
+
+@pytest.mark.parametrize('os_family', OS_FAMILIES)
+@pytest.mark.parametrize('mode', ['http', 'process'])
+@pytest.mark.parametrize('behaviour', ['restart_then_fault', 'restart_then_stop'])
+def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
+    variables = role_vars('keepalived', os_family, 'local', keepalived_health_check_mode=mode,
+                          keepalived_health_check_behaviour=behaviour)
+    script = render('keepalived', 'check_nginx.sh.j2', variables)
+    assert script.startswith('#!/bin/sh\n')
+    if mode == 'http':
+        assert '/usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz' in script
+        assert 'pgrep' not in script
+    else:
+        assert '/usr/bin/pgrep -x nginx >/dev/null' in script
+        assert 'curl' not in script
+    assert '/usr/bin/systemctl start "$SERVICE"' in script
+    assert ('/usr/bin/systemctl --no-block stop keepalived' in script) == (behaviour == 'restart_then_stop')
+    assert script.rstrip().endswith('exit 1')
+
+
+def test_health_script_timeout_covers_the_restart():
+    conf = render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', 'Debian', 'local'))
+    # start_wait 2 s + one 1 s check + 1 s margin.
+    assert 'timeout 4' in _lines(conf)
+
+
+@pytest.mark.parametrize(('os_family', 'packages'), [('Debian', ['keepalived', 'curl']), ('RedHat', ['keepalived'])])
+def test_keepalived_packages_per_os(os_family, packages):
+    from ansible.template import Templar, trust_as_template
+    templar = Templar(variables=role_vars('keepalived', os_family, 'local'))
+    assert templar.template(trust_as_template('{{ __keepalived_install_packages }}')) == packages
