@@ -19,9 +19,12 @@ cmp -s "$root/tools/get_pip_offline.py" "$cache" 2>/dev/null || cp "$root/tools/
 rm -rf "$dest"
 mkdir -p "$dest"
 # The collection's files as git sees them (tracked and new), without the link back to itself.
-(cd "$root" && git ls-files -z --cached --others --exclude-standard) |
-  grep -zv '^collections/' |
-  (cd "$root" && xargs -0 cp --parents -P -t "$dest" 2>/dev/null || true)
+cd "$root"
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do
+    [[ $f != collections/* && ( -e $f || -L $f ) ]] && printf '%s\0' "$f"
+  done |
+  xargs -0 cp --parents -P -t "$dest"
 cd "$dest"
 # A repository of its own: the enclosing checkout ignores build/, and ansible-test lists files with git.
 git init -q
