@@ -1,0 +1,118 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared fixtures for the lab verify tests: hosts over SSH, inventory values, playbook runs.
+
+The tests read inventories/local (what molecule converged) and reach the guests with
+testinfra's SSH backend, so they also run with plain pytest against an up lab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import time
+
+import pytest
+import testinfra
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+INVENTORY = REPO / 'inventories' / 'local'
+BIN = pathlib.Path(sys.executable).parent
+GUESTS = ('web-1', 'web-2', 'lb-1', 'lb-2', 'client')
+
+
+def ansible_env() -> dict:
+    """The repository's ansible.cfg, without molecule's ANSIBLE_*/MOLECULE_* overrides."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'MOLECULE_'))}
+    env.update(ANSIBLE_CONFIG=str(REPO / 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1',
+               PATH=f'{BIN}{os.pathsep}{env.get("PATH", "")}')
+    return env
+
+
+def run_playbook(playbook, *args, timeout=180) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(playbook), *args],
+                          cwd=REPO, env=ansible_env(), capture_output=True, text=True, check=False, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def inventory() -> dict:
+    result = subprocess.run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], cwd=REPO,
+                            env=ansible_env(), capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope='session')
+def hostvars(inventory) -> dict:
+    return inventory['_meta']['hostvars']
+
+
+@pytest.fixture(scope='session')
+def hosts(hostvars) -> dict:
+    guests = {}
+    for name in GUESTS:
+        variables = hostvars[name]
+        guests[name] = testinfra.get_host(
+            f"ssh://{variables.get('ansible_user', 'root')}@{variables['ansible_host']}",
+            ssh_identity_file=variables.get('ansible_ssh_private_key_file'),
+            ssh_extra_args=variables.get('ansible_ssh_common_args', ''),
+        )
+    return guests
+
+
+@pytest.fixture(scope='session')
+def instance(hostvars) -> dict:
+    """The inventory's first VRRP instance, as every balancer sees it."""
+    return hostvars['lb-1']['keepalived_instances'][0]
+
+
+@pytest.fixture(scope='session')
+def vip(instance) -> str:
+    return instance['virtual_ipaddresses'][0].split('/')[0]
+
+
+@pytest.fixture(scope='session')
+def interface(hostvars) -> str:
+    return hostvars['lb-1']['keepalived_interface']
+
+
+def curl_many(client, url: str, count: int, timeout: float = 2.0) -> list[tuple[str, str]]:
+    """``count`` sequential GETs from the client: (HTTP status, body's last word) each."""
+    script = (f'for i in $(seq {int(count)}); do '
+              f'echo "$(curl -s --max-time {timeout} -w " %{{http_code}}" {shlex.quote(url)} | tr "\\n" " ")"; done')
+    result = client.run(script)
+    answers = []
+    for line in result.stdout.splitlines():
+        words = line.split()
+        answers.append((words[-1] if words else '000', words[-2] if len(words) > 1 else ''))
+    return answers
+
+
+def wait_until(predicate, deadline: float, interval: float = 0.25, message: str = 'condition'):
+    """Poll ``predicate`` until it returns a truthy value or ``deadline`` seconds pass."""
+    end = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= end:
+            raise AssertionError(f'{message} not met within {deadline} s')
+        time.sleep(interval)
+
+
+def holds(host, address: str, interface: str) -> bool:
+    output = host.check_output(f'ip -o -4 addr show dev {shlex.quote(interface)}')
+    return any(f' {address}/' in line for line in output.splitlines())
+
+
+@pytest.fixture(scope='session')
+def vip_answering(hosts, vip):
+    """The VIP answers the client (a freshly started keepalived stays BACKUP for a few seconds)."""
+    wait_until(lambda: curl_many(hosts['client'], f'http://{vip}/', 1)[0][0] == '200', 20,
+               message=f'VIP {vip} answering the client')
+    return True
