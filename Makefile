@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves not
 
 molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, drills, lab down
 	molecule test
+
+docs: setup ## Regenerate the role variable reference (docs/roles/) from meta/argument_specs.yml
+	python tools/gen_role_docs.py
+
+changelog: setup ## Regenerate CHANGELOG.md from changelogs/ (add a fragment in changelogs/fragments/ first)
+	antsibull-changelog generate
 
 clean: lab-down
 	rm -rf build .cache
