@@ -221,3 +221,10 @@ def test_keepalived_packages_per_os(os_family, packages):
     from ansible.template import Templar, trust_as_template
     templar = Templar(variables=role_vars('keepalived', os_family, 'local'))
     assert templar.template(trust_as_template('{{ __keepalived_install_packages }}')) == packages
+
+
+@pytest.mark.parametrize(('address', 'key'), [('198.51.100.140', 'net.ipv4.ip_nonlocal_bind'),
+                                               ('2001:db8::140', 'net.ipv6.ip_nonlocal_bind')])
+def test_nonlocal_bind_sysctl_file(address, key):
+    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_listen_address=address)
+    assert f'{key} = 1' in _lines(render('nginx_lb', 'nonlocal_bind.conf.j2', variables))

@@ -1,0 +1,64 @@
+# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""failover_drill's public interface, and the wiring that runs it."""
+
+from __future__ import annotations
+
+import pathlib
+
+import yaml
+
+from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import FAULT_KINDS
+
+REPO = pathlib.Path(__file__).resolve().parents[4]
+ROLE = REPO / 'roles' / 'failover_drill'
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text())
+
+
+def test_defaults_and_argument_specs_agree_key_for_key():
+    defaults = _load(ROLE / 'defaults' / 'main.yml')
+    options = _load(ROLE / 'meta' / 'argument_specs.yml')['argument_specs']['main']['options']
+    assert sorted(defaults) == sorted(options)
+    for name, option in options.items():
+        assert option['default'] == defaults[name], name
+        assert option.get('type') and option.get('description'), name
+        assert name.startswith('failover_drill_'), name
+
+
+def test_internal_variables_are_prefixed():
+    assert all(name.startswith('__failover_drill_') for name in _load(ROLE / 'vars' / 'main.yml'))
+
+
+def test_every_fault_kind_has_an_injection_and_a_restore():
+    kinds = _load(ROLE / 'vars' / 'main.yml')['__failover_drill_fault_kinds']
+    assert sorted(kinds) == sorted(FAULT_KINDS)
+    for kind in kinds:
+        assert (ROLE / 'tasks' / f'fault_{kind}.yml').is_file(), kind
+        assert (ROLE / 'tasks' / f'restore_{kind}.yml').is_file(), kind
+
+
+def test_probe_defaults_match_the_drill_targets():
+    defaults = _load(ROLE / 'defaults' / 'main.yml')
+    assert defaults['failover_drill_probe_interval_ms'] == 20
+    assert defaults['failover_drill_probe_timeout_ms'] == 200
+    assert defaults['failover_drill_faults'] == ['stop']
+
+
+def test_molecule_runs_every_fault_kind_after_verify():
+    molecule = _load(REPO / 'molecule' / 'default' / 'molecule.yml')
+    sequence = molecule['scenario']['test_sequence']
+    assert sequence.index('side_effect') == sequence.index('verify') + 1
+    side_effect = molecule['provisioner']['playbooks']['side_effect']
+    plays = _load(REPO / 'molecule' / 'default' / side_effect)
+    assert plays[0]['ansible.builtin.import_playbook'] == '../../playbooks/failover_drill.yml'
+    assert plays[0]['vars']['failover_drill_faults'] == 'all'
+
+
+def test_root_entry_point_imports_the_playbook():
+    plays = _load(REPO / 'failover-drill.yml')
+    assert [play['ansible.builtin.import_playbook'] for play in plays] == ['playbooks/failover_drill.yml']
