@@ -235,7 +235,8 @@ def nspawn_pipe(root: Path, *cmd: str, binds: tuple[str, ...] = ()) -> None:
 def build_base() -> None:
     """Debootstrap the base tree and the guests' local apt repository, in a temp dir, then swap in."""
     require_host_tools(for_build=True)
-    if any(guest_running(g) for g in load_guests()):
+    in_use = f"--bind-ro={REPO}:/srv/labrepo"
+    if any(in_use in argv for argv in proc_cmdlines().values()):
         raise LabError("the lab is running on the current base tree: run `labctl.py down` before rebuilding it")
     mirror = os.environ.get("HA_LB_LAB_MIRROR") or host_mirror()
     CACHE.mkdir(parents=True, exist_ok=True)
