@@ -17,6 +17,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analy
     render_markdown,
     summarize,
 )
+from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
 
 _BUDGET_KEYS = ('advert_int', 'backup_priority', 'check_interval', 'check_fall', 'nginx_restart_time', 'margin',
                 'failback_max_failed')
@@ -44,9 +45,20 @@ def drill_summary(reports):
     return summarize(list(reports))
 
 
-def drill_markdown(reports, title='Failover drill report'):
-    """Markdown report of one or more drills."""
-    return render_markdown(list(reports), title=title)
+def drill_markdown(reports, title='Failover drill report', timelines='inline'):
+    """Markdown report of one or more drills, with each drill's timeline picture."""
+    try:
+        return render_markdown(list(reports), title=title, timelines=timelines)
+    except DrillError as exc:
+        raise AnsibleFilterError('drill_markdown: %s' % exc)
+
+
+def drill_timeline_svg(report):
+    """Timeline picture (SVG text) of one drill report."""
+    try:
+        return render_svg(report)
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError('drill_timeline_svg: input is not a drill report (%s)' % exc)
 
 
 def drill_json(reports):
@@ -61,4 +73,5 @@ class FilterModule:
             'drill_summary': drill_summary,
             'drill_markdown': drill_markdown,
             'drill_json': drill_json,
+            'drill_timeline_svg': drill_timeline_svg,
         }

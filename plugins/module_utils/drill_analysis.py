@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
+
 FAULT_KINDS = ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'backend_down')
 
 # What each fault should do to the VIP, and whether two holders are expected.
@@ -311,10 +313,39 @@ def evaluate(analysis, budget, observations=None):
     return checks
 
 
+def timeline(probe, fault_time):
+    """Every probe request, compact, for the report's picture: times in seconds relative to the fault.
+
+    ``samples`` rows are ``[t, dur, ok, backend, error]``: ``ok`` 1 or 0, ``backend`` an
+    index into ``backends`` (-1 when none answered), ``error`` an index into ``errors`` (-1 when none).
+    """
+    backends = sorted(set(s['backend'] for s in probe['samples'] if s.get('ok') and s.get('backend')))
+    errors = sorted(set(s.get('error') or 'failed' for s in probe['samples'] if not s['ok']))
+    rows = []
+    for sample in probe['samples']:
+        rows.append([
+            round(sample['t'] - fault_time, 4),
+            round(sample.get('dur', 0.0), 4),
+            1 if sample['ok'] else 0,
+            backends.index(sample['backend']) if sample['ok'] and sample.get('backend') in backends else -1,
+            -1 if sample['ok'] else errors.index(sample.get('error') or 'failed'),
+        ])
+    end = probe['end']['mono'] if probe.get('end') else _answer_time(probe['samples'][-1])
+    return {
+        'origin': 'fault',
+        'start': round(float(probe['start']['mono']) - fault_time, 4),
+        'end': round(end - fault_time, 4),
+        'backends': backends,
+        'errors': errors,
+        'samples': rows,
+    }
+
+
 def build_report(fault, probe, events, budget, observations=None, clock='monotonic', meta=None):
-    """Everything about one drill in one dict: figures, budget, checks, verdict."""
+    """Everything about one drill in one dict: figures, budget, checks, verdict, and the probe's timeline."""
     analysis = analyze(probe, events, clock=clock)
     checks = evaluate(analysis, budget, observations)
+    fault_time = _normalise_events(events, probe['start'], clock)['fault']
     return {
         'fault': fault,
         'passed': all(c['ok'] for c in checks),
@@ -324,6 +355,7 @@ def build_report(fault, probe, events, budget, observations=None, clock='monoton
         'observations': observations or {},
         'checks': checks,
         'meta': meta or {},
+        'timeline': timeline(probe, fault_time),
     }
 
 
@@ -368,8 +400,15 @@ def _fmt(value, unit=''):
     return '%s%s' % (value, unit)
 
 
-def render_markdown(reports, title='Failover drill report'):
-    """A Markdown report: a summary table (medians per fault kind), then each drill's checks."""
+def render_markdown(reports, title='Failover drill report', timelines='inline'):
+    """A Markdown report: a summary table (medians per fault kind), then each drill's timeline and checks.
+
+    ``timelines``: ``'inline'`` embeds each drill's timeline picture as SVG in the Markdown;
+    a list of file names (one per report, relative to the Markdown file, written with
+    drill_svg.render_svg) references them as images; ``'none'`` leaves the pictures out.
+    """
+    if timelines not in ('inline', 'none') and (isinstance(timelines, str) or len(timelines) != len(reports)):
+        raise DrillError("timelines must be 'inline', 'none' or one file name per report")
     lines = ['# %s' % title, '']
     lines += ['| fault | runs | passed | median downtime | budget | median failed | median VIP move | median failback losses |',
               '|---|---|---|---|---|---|---|---|']
@@ -382,6 +421,11 @@ def render_markdown(reports, title='Failover drill report'):
         analysis = report['analysis']
         failover = analysis['failover']
         lines += ['', '## %d. %s: %s' % (number, report['fault'], 'PASS' if report['passed'] else 'FAIL'), '']
+        if timelines == 'inline':
+            lines += [render_svg(report).rstrip('\n'), '']
+        elif timelines != 'none':
+            lines += ['![Timeline of drill %d (%s): every probe request, the fault, the VIP move and the failback](%s)'
+                      % (number, report['fault'], timelines[number - 1]), '']
         probe = analysis['probe']
         lines.append('Probe: %s every %s ms, timeout %s ms; %d requests, %d failed, max lateness %.1f ms.' % (
             probe['url'], _fmt(probe['interval_ms']), _fmt(probe['timeout_ms']), probe['requests'], probe['failed'],

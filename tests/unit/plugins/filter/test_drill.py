@@ -30,7 +30,7 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_registered():
-    assert sorted(FILTERS) == ['drill_json', 'drill_markdown', 'drill_report', 'drill_summary']
+    assert sorted(FILTERS) == ['drill_json', 'drill_markdown', 'drill_report', 'drill_summary', 'drill_timeline_svg']
 
 
 def test_report_through_filters():
