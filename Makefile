@@ -54,6 +54,7 @@ docs: setup ## Regenerate the role variable reference (docs/roles/) from meta/ar
 
 changelog: setup ## Regenerate CHANGELOG.md from changelogs/ (add a fragment in changelogs/fragments/ first)
 	antsibull-changelog generate
+	rm -f changelogs/.plugin-cache.yaml
 
 clean: lab-down
 	rm -rf build .cache
