@@ -41,20 +41,20 @@ def _cases(hostvars):
     second = dict(copy.deepcopy(base[0]), name='VI_OTHER', virtual_ipaddresses=[vip.replace('.140/', '.141/')])
     return {
         'priority above 254': (
-            {'keepalived_instances': _instances(hostvars, nodes={'lb-1': {'state': 'MASTER', 'priority': 255},
-                                                                  'lb-2': {'state': 'BACKUP', 'priority': 50}})},
+            {'keepalived_instances': _instances(hostvars, nodes={
+                'lb-1': {'state': 'MASTER', 'priority': 255}, 'lb-2': {'state': 'BACKUP', 'priority': 50}})},
             'keepalived_instances[VI_WEB].nodes[lb-1]: state=MASTER priority=255'),
         'MASTER not the highest priority': (
-            {'keepalived_instances': _instances(hostvars, nodes={'lb-1': {'state': 'MASTER', 'priority': 50},
-                                                                  'lb-2': {'state': 'BACKUP', 'priority': 100}})},
+            {'keepalived_instances': _instances(hostvars, nodes={
+                'lb-1': {'state': 'MASTER', 'priority': 50}, 'lb-2': {'state': 'BACKUP', 'priority': 100}})},
             'MASTER nodes lb-1, highest priority lb-2'),
         'two MASTERs': (
-            {'keepalived_instances': _instances(hostvars, nodes={'lb-1': {'state': 'MASTER', 'priority': 100},
-                                                                  'lb-2': {'state': 'MASTER', 'priority': 50}})},
+            {'keepalived_instances': _instances(hostvars, nodes={
+                'lb-1': {'state': 'MASTER', 'priority': 100}, 'lb-2': {'state': 'MASTER', 'priority': 50}})},
             'MASTER nodes lb-1, lb-2'),
         'no MASTER': (
-            {'keepalived_instances': _instances(hostvars, nodes={'lb-1': {'state': 'BACKUP', 'priority': 100},
-                                                                  'lb-2': {'state': 'BACKUP', 'priority': 50}})},
+            {'keepalived_instances': _instances(hostvars, nodes={
+                'lb-1': {'state': 'BACKUP', 'priority': 100}, 'lb-2': {'state': 'BACKUP', 'priority': 50}})},
             'MASTER nodes none'),
         'virtual_router_id above 255': (
             {'keepalived_instances': _instances(hostvars, virtual_router_id=256)},
@@ -99,21 +99,21 @@ def bad_runs(hosts, hostvars):
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(run_playbook, SITE, '-e', json.dumps(extra),
                                      *(() if name in FULL_RUNS else ('--limit', 'lb')))
-                   for name, (extra, _) in cases.items()}
+                   for name, (extra, _message) in cases.items()}
         results = {name: future.result() for name, future in futures.items()}
     after = _snapshot(hosts)
     return cases, results, before, after
 
 
 def test_no_host_changed(bad_runs):
-    _, _, before, after = bad_runs
+    _cases_run, _results, before, after = bad_runs
     assert after == before
 
 
 @pytest.mark.parametrize('case', list(_cases({'lb-1': {'keepalived_instances': [
     {'name': 'VI_WEB', 'virtual_ipaddresses': ['0.0.0.140/24'], 'nodes': {}}]}})))
 def test_fails_in_preflight_with_its_message(bad_runs, case):
-    cases, results, _, _ = bad_runs
+    cases, results, _before, _after = bad_runs
     result = results[case]
     output = ' '.join(result.stdout.split())
     assert result.returncode != 0, output[-2000:]

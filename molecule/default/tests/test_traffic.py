@@ -11,8 +11,8 @@ from conftest import curl_many, wait_until
 
 def test_requests_alternate_between_the_backends(hosts, vip, vip_answering):
     answers = curl_many(hosts['client'], f'http://{vip}/', 10)
-    assert [status for status, _ in answers] == ['200'] * 10, answers
-    backends = [backend for _, backend in answers]
+    assert [answer[0] for answer in answers] == ['200'] * 10, answers
+    backends = [answer[1] for answer in answers]
     assert set(backends) == {'web-1', 'web-2'}, backends
     assert all(first != second for first, second in zip(backends, backends[1:])), backends
 
@@ -25,9 +25,9 @@ def test_a_stopped_backend_costs_no_request(hosts, vip, vip_answering):
         failed = [answer for answer in answers if answer[0] != '200']
         assert len(answers) == 50
         assert not failed, f'{len(failed)} of 50 requests failed: {failed[:5]}'
-        assert {backend for _, backend in answers} == {'web-2'}
+        assert {answer[1] for answer in answers} == {'web-2'}
     finally:
         web1.run('systemctl start nginx')
     # Back in rotation once nginx's fail_timeout lets it try web-1 again.
-    wait_until(lambda: 'web-1' in {backend for _, backend in curl_many(hosts['client'], f'http://{vip}/', 4)},
+    wait_until(lambda: 'web-1' in {answer[1] for answer in curl_many(hosts['client'], f'http://{vip}/', 4)},
                20, interval=0.5, message='web-1 serving again')

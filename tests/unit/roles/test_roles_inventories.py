@@ -36,7 +36,7 @@ def inventory(request):
 
 
 def test_groups_and_hosts(inventory):
-    _, data = inventory
+    data = inventory[1]
     assert data['web']['hosts'] == ['web-1', 'web-2']
     assert data['lb']['hosts'] == ['lb-1', 'lb-2']
     assert data['client']['hosts'] == ['client']

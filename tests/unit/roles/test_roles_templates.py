@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from ansible.template import Templar, trust_as_template
 
 from _render import render, role_vars
 
@@ -56,7 +57,6 @@ def test_web_conf_follows_port_and_root_variables():
 
 def test_web_page_names_the_host():
     variables = role_vars('nginx_web', 'Debian', 'local', host='web-2')
-    from ansible.template import Templar, trust_as_template
     page = Templar(variables=variables).template(trust_as_template('{{ nginx_web_page_content }}'))
     assert page.strip() == 'Served by web-2'
 
@@ -114,14 +114,12 @@ def test_lb_binding_the_vip_needs_nonlocal_bind_and_keeps_loopback():
     lines = _lines(render('nginx_lb', 'nginx.conf.j2', variables))
     assert 'listen 198.51.100.140:80 reuseport;' in lines
     assert 'listen 127.0.0.1:80 reuseport;' in lines
-    from ansible.template import Templar, trust_as_template
     templar = Templar(variables=variables)
     assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind | bool }}')) is True
     assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind_keys }}')) == ['net.ipv4.ip_nonlocal_bind']
 
 
 def test_lb_on_every_address_needs_no_nonlocal_bind():
-    from ansible.template import Templar, trust_as_template
     templar = Templar(variables=role_vars('nginx_lb', 'Debian', 'local'))
     assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind_keys }}')) == []
 
@@ -218,13 +216,14 @@ def test_health_script_timeout_covers_the_restart():
 
 @pytest.mark.parametrize(('os_family', 'packages'), [('Debian', ['keepalived', 'curl']), ('RedHat', ['keepalived'])])
 def test_keepalived_packages_per_os(os_family, packages):
-    from ansible.template import Templar, trust_as_template
     templar = Templar(variables=role_vars('keepalived', os_family, 'local'))
     assert templar.template(trust_as_template('{{ __keepalived_install_packages }}')) == packages
 
 
-@pytest.mark.parametrize(('address', 'key'), [('198.51.100.140', 'net.ipv4.ip_nonlocal_bind'),
-                                               ('2001:db8::140', 'net.ipv6.ip_nonlocal_bind')])
+@pytest.mark.parametrize(('address', 'key'), [
+    ('198.51.100.140', 'net.ipv4.ip_nonlocal_bind'),
+    ('2001:db8::140', 'net.ipv6.ip_nonlocal_bind'),
+])
 def test_nonlocal_bind_sysctl_file(address, key):
     variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_listen_address=address)
     assert f'{key} = 1' in _lines(render('nginx_lb', 'nonlocal_bind.conf.j2', variables))
