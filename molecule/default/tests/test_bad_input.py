@@ -110,8 +110,11 @@ def test_no_host_changed(bad_runs):
     assert after == before
 
 
-@pytest.mark.parametrize('case', list(_cases({'lb-1': {'keepalived_instances': [
-    {'name': 'VI_WEB', 'virtual_ipaddresses': ['0.0.0.140/24'], 'nodes': {}}]}})))
+# The case names only; their values come from the inventory at run time.
+CASE_NAMES = list(_cases({'lb-1': {'keepalived_instances': [{'virtual_ipaddresses': ['0.0.0.0/0']}]}}))
+
+
+@pytest.mark.parametrize('case', CASE_NAMES)
 def test_fails_in_preflight_with_its_message(bad_runs, case):
     cases, results, _before, _after = bad_runs
     result = results[case]
