@@ -203,7 +203,7 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
     else:
         assert '/usr/bin/pgrep -x nginx >/dev/null' in script
         assert 'curl' not in script
-    assert '/usr/bin/systemctl start "$SERVICE"' in script
+    assert '/usr/bin/systemctl reset-failed "$SERVICE" >/dev/null 2>&1\n/usr/bin/systemctl start "$SERVICE"' in script
     assert ('/usr/bin/systemctl --no-block stop keepalived' in script) == (behaviour == 'restart_then_stop')
     assert script.rstrip().endswith('exit 1')
 
