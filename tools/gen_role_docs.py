@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2025, ha_lb.keepalived_nginx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -220,8 +219,8 @@ def render_module(module, root=ROOT):
         default, block = default_text(option)
         if option.get('choices'):
             default += ' (one of %s)' % ', '.join('`%s`' % c for c in option['choices'])
-        lines.append('| `%s` | %s | %s | %s |' % (name, type_of(option), cell(default),
-                                                    cell(' '.join(paragraphs(option.get('description'))))))
+        description = cell(' '.join(paragraphs(option.get('description'))))
+        lines.append('| `%s` | %s | %s | %s |' % (name, type_of(option), cell(default), description))
     lines.append('')
     attributes = doc.get('attributes') or {}
     if attributes:

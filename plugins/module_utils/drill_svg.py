@@ -144,9 +144,9 @@ def _panel(svg, report, lanes, x0, y0, width, t_lo, t_hi, title, merge_px=0.75, 
         failed_lane = lane == len(lanes) - 1
         for start, end, count in _merge(intervals, merge_px / scale):
             left = x(start)
-            bar = max(x(end) - left, min_width)
+            bar_width = max(x(end) - left, min_width)
             tip = '%s: %d request%s %.3f to %.3f s' % (name, count, '' if count == 1 else 's', start, end)
-            svg.add('rect', x=_num(left), y=lane_y, width=_num(bar), height=lane_height - 8, fill=colour,
+            svg.add('rect', x=_num(left), y=lane_y, width=_num(bar_width), height=lane_height - 8, fill=colour,
                     class_='failed' if failed_lane else 'answered', title=tip)
 
     # Measured downtime and its budget as two bars under the plot, both starting where they start.
@@ -247,7 +247,12 @@ def render_svg(report, width=1200):
                 class_='figure')
         svg.add('text', label, x=_num(bx + 10), y=y + 17, font_size=12, fill='#444444')
         svg.add('text', measured, x=_num(bx + 10), y=y + 40, font_size=18, font_weight='bold', fill='#111111')
-        mark = '' if status is None else (' \u2713' if status else ' \u2717 OVER' if check['name'] in ('downtime', 'failed_requests', 'failback_losses') else ' \u2717')
+        if status is None:
+            mark = ''
+        elif status:
+            mark = ' \u2713'
+        else:
+            mark = ' \u2717 OVER' if check['name'] in ('downtime', 'failed_requests', 'failback_losses') else ' \u2717'
         svg.add('text', limit + mark, x=_num(bx + box_w - 10), y=y + 40, font_size=12, text_anchor='end',
                 fill=border if status is not None else '#666666')
     y += 66

@@ -29,7 +29,7 @@ BLOCK = re.compile(r'(?:<!--\s*tested:\s*(?P<kind>.*?)\s*-->\s*\n)?```(?P<lang>s
 
 def doc_files():
     out = []
-    for folder, _, names in os.walk(DOCS):
+    for folder, _dirs, names in os.walk(DOCS):
         out += [os.path.join(folder, n) for n in names if n.endswith('.md')]
     return sorted(out)
 
@@ -98,9 +98,9 @@ def sandbox(tmp_path_factory):
 
 def run(sandbox, script, stdin=''):
     result = subprocess.run(['bash', '-euo', 'pipefail', '-c', script], cwd=sandbox['repo'], env=sandbox['env'],
-                            input=stdin, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, '%s\nrc=%d\nstdout:\n%s\nstderr:\n%s' % (script, result.returncode, result.stdout[-3000:],
-                                                                          result.stderr[-3000:])
+                            input=stdin, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, '%s\nrc=%d\nstdout:\n%s\nstderr:\n%s' % (
+        script, result.returncode, result.stdout[-3000:], result.stderr[-3000:])
     return result.stdout
 
 

@@ -34,7 +34,7 @@ def markdown_files(root=ROOT):
                              cwd=root, check=True, capture_output=True, text=True).stdout
         files = [f for f in out.split('\0') if f]
     except (OSError, subprocess.CalledProcessError):
-        files = [os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names if f.endswith('.md')]
+        files = [os.path.relpath(os.path.join(d, f), root) for d, _dirs, names in os.walk(root) for f in names if f.endswith('.md')]
     return sorted(f for f in files if not f.startswith(SKIP_DIRS) and os.path.isfile(os.path.join(root, f)))
 
 
@@ -61,7 +61,7 @@ def anchors(path):
     with open(path, encoding='utf-8') as handle:
         text = handle.read()
     found, seen = set(), {}
-    for _, line, _ in prose_lines(text):
+    for _number, line, _prose in prose_lines(text):
         match = HEADING.match(line)
         if match:
             base = slug(match.group(2))
@@ -75,7 +75,7 @@ def anchors(path):
 def links(path):
     with open(path, encoding='utf-8') as handle:
         text = handle.read()
-    for number, _, line in prose_lines(text):
+    for number, _raw, line in prose_lines(text):
         for regex in (INLINE_LINK, REF_DEF, HTML_LINK):
             for target in regex.findall(line):
                 yield number, target
@@ -87,7 +87,7 @@ def broken_links(rel_path, root=ROOT):
     for number, target in links(path):
         if EXTERNAL.match(target) or target.startswith('//'):
             continue
-        file_part, _, anchor = target.partition('#')
+        file_part, _hash, anchor = target.partition('#')
         dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
         if not os.path.exists(dest):
             problems.append('%s:%d: %s: no such file' % (rel_path, number, target))

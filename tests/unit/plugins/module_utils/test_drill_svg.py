@@ -69,9 +69,9 @@ def test_colour_per_backend_and_red_failures():
     colours = set(e.get('fill') for e in answered)
     assert colours == set(BACKEND_COLOURS[:3])
     # Each backend keeps its colour in both panels: every bar titled web-2 is web-2's colour.
-    for bar in answered:
-        title = bar.find(NS + 'title').text
-        assert bar.get('fill') == BACKEND_COLOURS[int(title.split(':')[0][-1]) - 1]
+    for rect in answered:
+        title = rect.find(NS + 'title').text
+        assert rect.get('fill') == BACKEND_COLOURS[int(title.split(':')[0][-1]) - 1]
     failed = by_class(root, 'failed')
     assert failed and set(e.get('fill') for e in failed) == {FAILED_COLOUR}
     assert FAILED_COLOUR not in BACKEND_COLOURS
