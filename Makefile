@@ -35,16 +35,16 @@ lint: setup ## yamllint and ansible-lint (profile production)
 	ansible-lint
 
 unit: setup ## Unit tests (pure logic, no hosts)
-	python -m pytest -q -p no:cacheprovider tests/unit
+	python -m pytest -q --tb=short -p no:cacheprovider tests/unit
 
 package: setup ## Build the collection, install it into an empty path, run its playbooks by FQCN
-	python -m pytest -q -p no:cacheprovider tests/packaging
+	python -m pytest -q --tb=short -p no:cacheprovider tests/packaging
 
 sanity: setup ## ansible-test sanity on the collection
 	bash tools/sanity.sh
 
 lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves nothing, error messages
-	python -m pytest -q -p no:cacheprovider tests/lab
+	python -m pytest -q --tb=short -p no:cacheprovider tests/lab
 
 molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, drills, lab down
 	molecule test

@@ -169,6 +169,13 @@ def parse_ip_link(output):
     return links
 
 
+def is_loopback(ifname, link=None):
+    """Whether an interface is a loopback one (from its ip link flags, or its name)."""
+    if link is not None:
+        return 'LOOPBACK' in link['flags']
+    return ifname == 'lo'
+
+
 def find_vip(vip, addr_output, link_output=None, interface=None):
     """Answer "does this host hold the VIP?" from ``ip -o addr`` / ``ip -o link`` text.
 
@@ -178,9 +185,10 @@ def find_vip(vip, addr_output, link_output=None, interface=None):
 
     Returns a dict:
       address, family, requested_prefixlen: the parsed VIP;
-      configured: the address is on some (matching) interface, in any state;
-      held: it is configured on an interface that is up with carrier and the
-        address is usable (not tentative / dadfailed);
+      configured: the address is on some (matching) non-loopback interface, in any state;
+      loopback: a copy is on a loopback interface (answers, never announced);
+      held: it is configured on a non-loopback interface that is up with carrier
+        and the address is usable (not tentative / dadfailed);
       interface, prefixlen: where it is held (or merely configured, if not held);
       prefix_match: None when no prefix was asked for, else whether it matches;
       matches: every matching address entry, each with link details and held;
@@ -202,23 +210,28 @@ def find_vip(vip, addr_output, link_output=None, interface=None):
             link_up = bool(link and link['up'])
         match['link'] = link
         match['link_up'] = link_up
-        match['held'] = link_up and entry['usable']
+        # A loopback copy answers traffic that reaches the host but never attracts
+        # any (ARP and neighbour discovery do not announce it): it is not holding the VIP.
+        match['loopback'] = is_loopback(entry['interface'], link)
+        match['held'] = link_up and entry['usable'] and not match['loopback']
         matches.append(match)
 
     held = [m for m in matches if m['held']]
-    best = held[0] if held else (matches[0] if matches else None)
+    announced = [m for m in matches if not m['loopback']]
+    best = held[0] if held else (announced[0] if announced else (matches[0] if matches else None))
     result = {
         'address': str(ip),
         'family': 'ipv4' if ip.version == 4 else 'ipv6',
         'requested_prefixlen': requested_prefixlen,
-        'configured': bool(matches),
+        'configured': bool(announced),
+        'loopback': any(m['loopback'] for m in matches),
         'held': bool(held),
         'interface': best['interface'] if best else None,
         'prefixlen': best['prefixlen'] if best else None,
         'prefix_match': None,
         'matches': matches,
     }
-    if best is not None and requested_prefixlen is not None:
+    if best is not None and requested_prefixlen is not None and not best['loopback']:
         result['prefix_match'] = best['prefixlen'] == requested_prefixlen
     result['reason'] = _reason(result, best, interface)
     return result
@@ -228,6 +241,9 @@ def _reason(result, best, interface):
     where = ' on %s' % interface if interface else ''
     if best is None:
         return '%s is not configured%s' % (result['address'], where)
+    if best['loopback']:
+        return '%s is only on the loopback interface %s (answered there, announced by the VRRP master only)' % (
+            result['address'], best['interface'])
     if result['held']:
         return '%s/%s is held on %s' % (result['address'], best['prefixlen'], best['interface'])
     problems = []

@@ -117,15 +117,24 @@ EXAMPLES = r"""
 
 RETURN = r"""
 held:
-  description: Whether the host holds the VIP (configured, interface up with carrier, address usable).
+  description:
+    - Whether the host holds the VIP (configured on a non-loopback interface that is up with carrier, address usable).
+    - A copy on the loopback interface does not count; see RV(loopback).
   returned: always
   type: bool
   sample: true
 configured:
-  description: Whether the address is configured on the host at all, usable or not.
+  description: Whether the address is configured on a non-loopback interface of the host, usable or not.
   returned: always
   type: bool
   sample: true
+loopback:
+  description:
+    - Whether a copy of the address is on a loopback interface, as the keepalived role's C(keepalived_loopback_vips) puts it.
+    - Such a copy answers traffic that reaches the host but is never announced, so it does not make the host a holder.
+  returned: always
+  type: bool
+  sample: false
 address:
   description: The VIP address, normalised.
   returned: always

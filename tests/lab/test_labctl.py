@@ -112,7 +112,7 @@ def test_missing_nspawn_names_the_package(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("clean_lab")
 def test_bridge_name_taken_is_refused() -> None:
-    subprocess.run(["ip", "link", "add", labctl.BRIDGE, "type", "dummy"], check=True)
+    subprocess.run(["ip", "link", "add", labctl.BRIDGE, "type", "veth", "peer", "name", "halbtest1"], check=True)
     try:
         proc = lab("up")
         assert proc.returncode == 1
@@ -124,7 +124,7 @@ def test_bridge_name_taken_is_refused() -> None:
 
 @pytest.mark.usefixtures("clean_lab")
 def test_lab_range_already_routed_is_refused() -> None:
-    subprocess.run(["ip", "link", "add", "halbtest0", "type", "dummy"], check=True)
+    subprocess.run(["ip", "link", "add", "halbtest0", "type", "veth", "peer", "name", "halbtest1"], check=True)
     try:
         subprocess.run(["ip", "addr", "add", "198.51.100.200/25", "dev", "halbtest0"], check=True)
         proc = lab("up")

@@ -359,3 +359,40 @@ def test_default_state_file():
     assert default_state_file(None) is None
     with pytest.raises(VipError):
         default_state_file('../etc/passwd')
+
+
+class TestLoopbackCopies:
+    """keepalived_loopback_vips: every balancer has the VIP on lo; only the master on host0."""
+
+    # Captured with iproute2 6.1 in a network namespace: the VIP as /32 and /128 on lo,
+    # host0 up; the master's copy adds the VIP/24 on host0.
+    BACKUP = fixture('ip_addr_loopback_backup.txt')
+    MASTER = fixture('ip_addr_loopback_master.txt')
+    LINKS = fixture('ip_link_loopback_backup.txt')
+
+    def test_backup_with_only_a_loopback_copy_does_not_hold_it(self):
+        result = find_vip('198.51.100.140/24', self.BACKUP, self.LINKS)
+        assert result['held'] is False
+        assert result['configured'] is False
+        assert result['loopback'] is True
+        assert result['prefix_match'] is None
+        assert 'only on the loopback interface lo' in result['reason']
+
+    def test_master_holds_it_on_the_vrrp_interface(self):
+        result = find_vip('198.51.100.140/24', self.MASTER, self.LINKS)
+        assert result['held'] is True
+        assert result['interface'] == 'host0'
+        assert result['prefix_match'] is True
+        assert result['loopback'] is True
+
+    def test_ipv6_loopback_copy_does_not_hold_it(self):
+        result = find_vip('2001:db8:58::140', self.BACKUP, self.LINKS)
+        assert result['held'] is False and result['loopback'] is True
+
+    def test_loopback_recognised_by_name_without_link_output(self):
+        result = find_vip('198.51.100.140', self.BACKUP)
+        assert result['held'] is False and result['loopback'] is True
+
+    def test_asking_for_lo_explicitly_still_is_not_holding(self):
+        result = find_vip('198.51.100.140', self.BACKUP, self.LINKS, interface='lo')
+        assert result['held'] is False
