@@ -1,4 +1,4 @@
-# Copyright (c) 2025, ha_lb.keepalived_nginx contributors
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
