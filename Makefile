@@ -21,8 +21,8 @@ lab: setup lab-up ## Bring up the local five-machine lab and deploy playbooks/si
 lab-up: setup
 	python lab/labctl.py up
 
-lab-down: ## Remove the local lab (guests, mounts, cgroups, bridge)
-	@if [[ -x $(BIN)/python ]]; then $(BIN)/python lab/labctl.py down; else bash tools/setup.sh && $(BIN)/python lab/labctl.py down; fi
+lab-down: setup ## Remove the local lab (guests, mounts, cgroups, bridge)
+	python lab/labctl.py down
 
 lab-status: ## Show the lab's guests
 	@python lab/labctl.py status
