@@ -1,0 +1,487 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The roles' preflight checks: every problem with one host's input, as messages for the operator.
+
+Pure functions on plain data. Each role's preflight task collects the variables, facts
+and the other balancers' variables it needs into one dict; the function for that role
+returns one message per problem (empty when the input is fine), so the operator sees
+every problem of a run at once.
+
+Values are read as Ansible reads them: numbers as the ``int`` filter converts them
+(``'42'`` and ``42.5`` are 42, anything else 0), flags as the ``bool`` filter does,
+lists in messages sorted as the ``sort`` filter sorts (ignoring case), and a value
+in a message rendered as a template renders it (``None`` as nothing). No message
+ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+
+from collections.abc import Mapping
+
+NODE_STATES = ('MASTER', 'BACKUP')
+HEALTH_CHECK_MODES = ('http', 'process')
+HEALTH_CHECK_BEHAVIOURS = ('restart_then_fault', 'restart_then_stop')
+VRRP_VERSIONS = (2, 3)
+AUTH_TYPES = ('PASS', 'AH')
+# keepalived silently truncates a longer secret.
+AUTH_PASS_MAX = 8
+
+NGINX_WEB_KEYS = ('os_family', 'supported_os_families', 'port', 'page_content', 'root')
+NGINX_LB_KEYS = ('os_family', 'supported_os_families', 'listen_port', 'method', 'methods', 'backend_group',
+                 'group_backends', 'backends', 'backend_port')
+KEEPALIVED_KEYS = ('host', 'os_family', 'supported_os_families', 'group', 'group_members', 'play_members',
+                   'instances', 'interface', 'facts', 'hosts', 'health_check')
+HEALTH_CHECK_KEYS = ('enabled', 'mode', 'behaviour', 'interval', 'fall', 'rise', 'script_path')
+
+_DIGITS = re.compile(r'^[0-9]+$')
+_PREFIX = re.compile(r'^[0-9]{1,3}$')
+_BOOL_TRUE = frozenset(('yes', 'on', 'true', '1'))
+_BOOL_FALSE = frozenset(('no', 'off', 'false', '0'))
+_MISSING = object()
+
+
+class PreflightError(ValueError):
+    """The input dict itself is malformed (a caller's mistake, not an inventory problem)."""
+
+
+# Conversions -------------------------------------------------------------------------------------
+
+def to_int(value, default=0):
+    """Integer as the ``int`` filter converts it: ``'42'`` and ``42.9`` give 42, anything else ``default``."""
+    try:
+        if isinstance(value, str):
+            return int(value, 10)
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError, OverflowError):
+            return default
+
+
+def to_bool(value):
+    """Flag as the ``bool`` filter reads it: yes/on/true/1 (any case) or ``True`` are true."""
+    if isinstance(value, str):
+        value = value.lower()
+    elif isinstance(value, int):
+        value = str(value).lower()
+    try:
+        if value in _BOOL_TRUE:
+            return True
+        if value in _BOOL_FALSE:
+            return False
+        return value == 1
+    except TypeError:
+        return False
+
+
+def plain(value):
+    """A copy made of plain dicts, lists, strings and numbers (no subclasses), for rendering and comparison."""
+    if isinstance(value, Mapping):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def text(value):
+    """A value as ``{{ value }}`` renders it."""
+    return '' if value is None else str(plain(value))
+
+
+def join(values, sep=', '):
+    """A list as ``join`` renders it."""
+    return sep.join(str(plain(value)) for value in values)
+
+
+def _sort_key(value):
+    # Strings ignore case as the sort filter does; numbers and other values sort after them.
+    if isinstance(value, str):
+        return (0, value.lower(), '')
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, '', value)
+    return (2, str(value), '')
+
+
+def sort(values):
+    return sorted(values, key=_sort_key)
+
+
+def _mapping(value):
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value):
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _unique_count(values):
+    # The unique filter ignores case too.
+    keys = [value.lower() if isinstance(value, str) else value for value in values]
+    try:
+        return len(set(keys))
+    except TypeError:
+        return len({repr(key) for key in keys})
+
+
+def _starts_with_slash(value):
+    return isinstance(value, str) and value.startswith('/')
+
+
+def _length(value):
+    if value is None:
+        return 0
+    try:
+        return len(value)
+    except TypeError:
+        return len(str(value))
+
+
+def is_tcp_port(value):
+    return 1 <= to_int(value) <= 65535
+
+
+def ip_address(value):
+    """The address, IPv4 or IPv6, or None when the value is not one."""
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
+
+
+def parse_vip(value):
+    """A VIP ``address`` or ``address/prefix`` (IPv4 or IPv6) -> its address, or None when it is neither."""
+    address, sep, prefix = str(value).partition('/')
+    ip = ip_address(address)
+    if ip is None:
+        return None
+    if sep and not (_PREFIX.match(prefix) and int(prefix) <= ip.max_prefixlen):
+        return None
+    return ip
+
+
+def _ipv4_network(ipv4):
+    """The subnet of an interface's ``ipv4`` facts, or None when the facts do not give one."""
+    if 'network' not in ipv4 or 'netmask' not in ipv4:
+        return None
+    try:
+        return ipaddress.IPv4Network('%s/%s' % (ipv4['network'], ipv4['netmask']), strict=False)
+    except ValueError:
+        return None
+
+
+def _require(data, keys, what):
+    if not isinstance(data, Mapping):
+        raise PreflightError('%s: the input must be a dict' % what)
+    missing = [key for key in keys if key not in data]
+    if missing:
+        raise PreflightError('%s: the input lacks %s' % (what, ', '.join(missing)))
+
+
+# nginx_web -----------------------------------------------------------------------------------
+
+def nginx_web_preflight(data):
+    """Problems with a web backend's input.
+
+    ``data`` keys: os_family, supported_os_families, port, page_content, root.
+    """
+    _require(data, NGINX_WEB_KEYS, 'nginx_web_preflight')
+    errors = []
+    if data['os_family'] not in _list(data['supported_os_families']):
+        errors.append('nginx_web: OS family %s is not supported (supported: %s).'
+                      % (text(data['os_family']), join(_list(data['supported_os_families']))))
+    if not is_tcp_port(data['port']):
+        errors.append('nginx_web_port=%s is not a TCP port: set it to 1-65535.' % text(data['port']))
+    root = data['root']
+    if _length(data['page_content']) == 0 or not (_length(root) == 0 or _starts_with_slash(root)):
+        errors.append('nginx_web_page_content must not be empty and nginx_web_root (%s) must be empty '
+                      '(the OS default) or an absolute path: fix them in the inventory.' % text(root))
+    return errors
+
+
+# nginx_lb ------------------------------------------------------------------------------------
+
+def nginx_lb_preflight(data):
+    """Problems with a balancer's nginx input.
+
+    ``data`` keys: os_family, supported_os_families, listen_port, method, methods,
+    backend_group, group_backends (the hosts of that group), backends, backend_port.
+    """
+    _require(data, NGINX_LB_KEYS, 'nginx_lb_preflight')
+    errors = []
+    if data['os_family'] not in _list(data['supported_os_families']):
+        errors.append('nginx_lb: OS family %s is not supported (supported: %s).'
+                      % (text(data['os_family']), join(_list(data['supported_os_families']))))
+    if not is_tcp_port(data['listen_port']):
+        errors.append('nginx_lb_listen_port=%s is not a TCP port: set it to 1-65535.' % text(data['listen_port']))
+    methods = _list(data['methods'])
+    if data['method'] not in methods:
+        errors.append('nginx_lb_method=%s is unknown: use one of %s.' % (text(data['method']), join(methods)))
+    backends = _list(data['backends'])
+    if not backends and not _list(data['group_backends']):
+        errors.append('nginx_lb: no backends: the group nginx_lb_backend_group=%s is empty or missing and '
+                      'nginx_lb_backends is empty. Add hosts to that group or list them in nginx_lb_backends.'
+                      % text(data['backend_group']))
+    for backend in backends:
+        entry = _mapping(backend)
+        # An address is anything that is not empty as a string (as the string filter renders None: 'None').
+        has_address = 'address' in entry and str(plain(entry['address'])) != ''
+        if not has_address or not is_tcp_port(entry.get('port', data['backend_port'])):
+            errors.append('nginx_lb_backends entry %s needs an address and a port 1-65535.' % text(backend))
+    return errors
+
+
+# keepalived ----------------------------------------------------------------------------------
+
+def instance_interface(instance, host, default):
+    """The VRRP interface of an instance on a host: the node's, else the instance's, else ``default``."""
+    node = _mapping(_mapping(instance.get('nodes')).get(host))
+    if 'interface' in node:
+        return node['interface']
+    return instance.get('interface', default)
+
+
+def _facts_key(interface):
+    # Interface facts live under the name with '-' and '.' replaced by '_'.
+    return text(interface).replace('-', '_').replace('.', '_')
+
+
+def _host_address(host, hosts):
+    """A host's unicast address when its node gives none: its ansible_host, else its name."""
+    return _mapping(hosts.get(host)).get('ansible_host', host)
+
+
+def _instances_summary(instances):
+    """What the balancers must agree on, as JSON: names, VRIDs, nodes and VIPs, in order and with their types."""
+    keys = ('name', 'virtual_router_id', 'nodes', 'virtual_ipaddresses')
+    return json.dumps([[plain(_mapping(instance).get(key)) for key in keys] for instance in _list(instances)])
+
+
+def _name(instance):
+    return text(instance.get('name', '?'))
+
+
+def _check_cluster(data, instances):
+    errors = []
+    host = data['host']
+    members = _list(data['group_members'])
+    supported = _list(data['supported_os_families'])
+    if data['os_family'] not in supported or host not in members:
+        errors.append('keepalived: OS family %s is not supported (%s), or %s is not in the group keepalived_group=%s: '
+                      'add it to that group or set keepalived_group.'
+                      % (text(data['os_family']), join(supported), text(host), text(data['group'])))
+    names = [instance.get('name') for instance in instances]
+    if not instances or _unique_count(names) != len(instances):
+        errors.append('keepalived_instances is empty or repeats an instance name (%s): define each VRRP instance once.'
+                      % join(instance.get('name', '?') for instance in instances))
+    return errors
+
+
+def _check_health_check(health_check):
+    if not to_bool(health_check['enabled']):
+        return []
+    if (health_check['mode'] in HEALTH_CHECK_MODES
+            and health_check['behaviour'] in HEALTH_CHECK_BEHAVIOURS
+            and all(to_int(health_check[key]) >= 1 for key in ('interval', 'fall', 'rise'))
+            and _starts_with_slash(health_check['script_path'])):
+        return []
+    return ['keepalived_health_check_*: mode must be http or process (is %s), behaviour restart_then_fault or '
+            'restart_then_stop (is %s), interval/fall/rise at least 1 and script_path absolute. '
+            'Fix them in the inventory.' % (text(health_check['mode']), text(health_check['behaviour']))]
+
+
+def _check_nodes(data, instances):
+    """Each instance names exactly the group's hosts, each node has a valid state and priority."""
+    errors = []
+    members = _list(data['group_members'])
+    for instance in instances:
+        nodes = instance.get('nodes')
+        keys = sort(nodes) if isinstance(nodes, Mapping) else []
+        if not isinstance(nodes, Mapping) or keys != sort(members):
+            errors.append('keepalived_instances[%s].nodes lists %s but the group keepalived_group=%s holds %s: '
+                          'give every balancer (and only them) a nodes entry with its state and priority.'
+                          % (_name(instance), join(keys), text(data['group']), join(sort(members))))
+    for instance in instances:
+        nodes = instance.get('nodes')
+        if not isinstance(nodes, Mapping):
+            continue
+        for host, node in nodes.items():
+            node = _mapping(node)
+            priority = node.get('priority', _MISSING)
+            if (node.get('state', '') in NODE_STATES and priority is not _MISSING
+                    and _DIGITS.match(str(priority)) and 1 <= to_int(priority) <= 254):
+                continue
+            errors.append('keepalived_instances[%s].nodes[%s]: state=%s priority=%s. The state must be MASTER or '
+                          'BACKUP and the priority 1-254 (255 is reserved for the address owner): fix that node\'s entry.'
+                          % (_name(instance), text(host), text(node['state']) if 'state' in node else 'unset',
+                             'unset' if priority is _MISSING else text(priority)))
+    return errors
+
+
+def _check_masters(instances):
+    """One MASTER per instance, with the highest priority (with nopreempt: none, one highest priority)."""
+    errors = []
+    for instance in instances:
+        nodes = instance.get('nodes')
+        if not isinstance(nodes, Mapping) or not nodes:
+            continue  # reported by _check_nodes
+        priorities = [(host, to_int(_mapping(node).get('priority'))) for host, node in nodes.items()]
+        masters = [host for host, node in nodes.items() if _mapping(node).get('state') == 'MASTER']
+        highest = max(priority for _host, priority in priorities)
+        top = [host for host, priority in priorities if priority == highest]
+        nopreempt = bool(instance.get('nopreempt', False))
+        if len(masters) == (0 if nopreempt else 1) and len(top) == 1 and (nopreempt or masters == top):
+            continue
+        errors.append('keepalived_instances[%s]: MASTER nodes %s, highest priority %s. Give exactly one node state '
+                      'MASTER and a priority above every BACKUP (with nopreempt, make every node BACKUP and one '
+                      'priority the highest).' % (_name(instance), join(masters) or 'none', join(top)))
+    return errors
+
+
+def _check_router_ids(data, instances):
+    """VRID 1-255, unique among the instances on one interface of this host."""
+    errors = []
+    host = data['host']
+    interfaces = [instance_interface(instance, host, data['interface']) for instance in instances]
+    vrids = [text(instance.get('virtual_router_id')) for instance in instances]
+    for instance, interface, vrid in zip(instances, interfaces, vrids):
+        same_network = [other.get('name') for other, other_interface, other_vrid in zip(instances, interfaces, vrids)
+                        if other_vrid == vrid and other_interface == interface]
+        if _DIGITS.match(vrid) and 1 <= to_int(vrid) <= 255 and len(same_network) == 1:
+            continue
+        errors.append('keepalived_instances[%s].virtual_router_id=%s: a VRID is 1-255 and unique among the instances '
+                      'on one network, and %s use it on %s. Give each instance its own virtual_router_id.'
+                      % (_name(instance), vrid, join(same_network), text(interface)))
+    return errors
+
+
+def _check_authentication(instances):
+    """VRRPv2 PASS or AH with a 1-8 character secret; VRRPv3 has no authentication. Never shows the secret."""
+    errors = []
+    for instance in instances:
+        version = instance.get('vrrp_version', 2)
+        ok = to_int(version) in VRRP_VERSIONS
+        if 'authentication' in instance:
+            auth = _mapping(instance['authentication'])
+            ok = (ok and to_int(version) == 2 and auth.get('auth_type', 'PASS') in AUTH_TYPES
+                  and 1 <= _length(auth.get('auth_pass', '')) <= AUTH_PASS_MAX)
+        if not ok:
+            errors.append('keepalived_instances[%s].authentication: auth_pass must be 1-8 characters (keepalived '
+                          'truncates longer ones, so a secret that differs after the 8th character is not what it '
+                          'seems), auth_type PASS or AH, and VRRP version 3 (vrrp_version=%s) has no authentication. '
+                          'Fix the secret or the version.' % (_name(instance), text(version)))
+    return errors
+
+
+def _check_interfaces(data, instances):
+    """The interface of each instance exists on this host."""
+    errors = []
+    host = data['host']
+    present = _list(_mapping(data['facts']).get('interfaces'))
+    for instance in instances:
+        interface = instance_interface(instance, host, data['interface'])
+        if interface in present:
+            continue
+        errors.append("keepalived_instances[%s]: interface '%s' does not exist on %s (it has %s). Set "
+                      "keepalived_interface (or the instance's or node's interface) in the inventory."
+                      % (_name(instance), text(interface), text(host), join(sort(present))))
+    return errors
+
+
+def _check_vips(data, instances):
+    """Each VIP is address or address/prefix; an IPv4 VIP lies in the subnet of its interface's IPv4 address."""
+    errors = []
+    host = data['host']
+    facts = _mapping(data['facts'])
+    for instance in instances:
+        if 'virtual_ipaddresses' not in instance:
+            continue
+        interface = instance_interface(instance, host, data['interface'])
+        ipv4 = _mapping(_mapping(facts.get(_facts_key(interface))).get('ipv4'))
+        network = _ipv4_network(ipv4)
+        for vip in _list(instance['virtual_ipaddresses']):
+            ip = parse_vip(vip)
+            # IPv6 VIPs and interfaces without IPv4 facts skip the subnet test.
+            if ip is not None and (ip.version != 4 or network is None or ip in network):
+                continue
+            errors.append('keepalived_instances[%s].virtual_ipaddresses: %s is not an address/prefix, or it lies '
+                          'outside the subnet of %s on %s (%s/%s). Use a free address of that subnet.'
+                          % (_name(instance), text(vip), text(interface), text(host),
+                             text(ipv4.get('address', 'no IPv4')), text(ipv4.get('netmask', '?'))))
+    return errors
+
+
+def _check_unicast(data, instances):
+    """Unicast source and peers are IP addresses, and explicit unicast_peers are exactly the other balancers."""
+    errors = []
+    host = data['host']
+    hosts = _mapping(data['hosts'])
+    for instance in instances:
+        if not instance.get('unicast', True):
+            continue
+        nodes = instance.get('nodes')
+        nodes = nodes if isinstance(nodes, Mapping) else {}
+        own_node = _mapping(nodes.get(host))
+        own = instance.get('unicast_src_ip', own_node.get('address', _host_address(host, hosts)))
+        peers = [_mapping(node).get('address', _host_address(peer, hosts))
+                 for peer, node in sorted(nodes.items(), key=lambda item: _sort_key(item[0])) if peer != host]
+        explicit = _list(instance['unicast_peers']) if 'unicast_peers' in instance else None
+        if (ip_address(own) is not None and all(ip_address(peer) is not None for peer in peers)
+                and (explicit is None or sort(explicit) == sort(peers))):
+            continue
+        errors.append("keepalived_instances[%s]: unicast needs IP addresses (this node: %s, peers: %s; set a node's "
+                      "address or ansible_host), and unicast_peers (%s) must be exactly the other balancers' "
+                      "addresses: %s. Remove unicast_peers to use that default."
+                      % (_name(instance), text(own), join(peers), join(explicit or []), join(peers)))
+    return errors
+
+
+def _check_agreement(data, instances):
+    """The play's other balancers define the same instances (names, VRIDs, nodes, VIPs)."""
+    host = data['host']
+    hosts = _mapping(data['hosts'])
+    own = _instances_summary(instances)
+    mismatch = [other for other in _list(data['play_members']) if other != host
+                and _instances_summary(_mapping(hosts.get(other)).get('keepalived_instances', [])) != own]
+    if not mismatch:
+        return []
+    return ['keepalived_instances differ between %s and %s (names, virtual_router_id, nodes or VIPs): define the '
+            'list once for the group keepalived_group=%s.' % (text(host), join(mismatch), text(data['group']))]
+
+
+def keepalived_preflight(data):
+    """Problems with a balancer's VRRP input, seen from one host of the cluster.
+
+    ``data`` keys: host (inventory_hostname), os_family, supported_os_families, group
+    (keepalived_group), group_members (its hosts), play_members (the play's hosts of
+    that group), instances (keepalived_instances), interface (keepalived_interface),
+    facts (the host's ansible_facts: interfaces and each interface's ipv4), hosts
+    (host -> {ansible_host} for this host and every node, with keepalived_instances
+    for the play members), health_check (enabled, mode, behaviour, interval, fall,
+    rise, script_path).
+    """
+    _require(data, KEEPALIVED_KEYS, 'keepalived_preflight')
+    _require(data['health_check'], HEALTH_CHECK_KEYS, 'keepalived_preflight health_check')
+    instances = [_mapping(instance) for instance in _list(data['instances'])]
+    errors = _check_cluster(data, instances)
+    errors += _check_health_check(data['health_check'])
+    errors += _check_nodes(data, instances)
+    errors += _check_masters(instances)
+    errors += _check_router_ids(data, instances)
+    errors += _check_authentication(instances)
+    errors += _check_interfaces(data, instances)
+    errors += _check_vips(data, instances)
+    errors += _check_unicast(data, instances)
+    errors += _check_agreement(data, instances)
+    return errors
