@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule docs changelog clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-throughput docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves not
 
 molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, drills, lab down
 	molecule test
+
+bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)
+	python tools/bench.py converge
+
+bench-throughput: setup ## Medians of 3: wrk from the client to one backend, then through the VIP (needs `make lab`)
+	python tools/bench.py throughput
 
 docs: setup ## Regenerate the role variable reference (docs/roles/) from meta/argument_specs.yml
 	python tools/gen_role_docs.py

@@ -63,7 +63,6 @@ printf '}}}}\\n'
 END_MARKER = '# end of the ha_lb.keepalived_nginx local state fact'
 
 
-
 def _names(value, what, pattern=_NAME, advice='use plain package or unit names'):
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise AnsibleFilterError('local_state_fact: %s must be a list of names, got %r' % (what, value))
