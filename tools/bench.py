@@ -7,7 +7,8 @@
   converge     per round: fresh guests (lab down, lab up), then playbooks/site.yml twice:
                the cold converge and the idempotent re-run (which must report changed=0)
   throughput   per round, back to back from the client: wrk straight to one web backend,
-               then through the VIP; reports both rates and their ratio
+               then through the VIP; reports both rates and their ratio (installs wrk on the
+               client from the lab's local apt repository first)
 
 Both print a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
@@ -94,16 +95,28 @@ def _wrk(url: str, seconds: int, connections: int) -> float:
     return float(match.group(1))
 
 
+def _install_wrk() -> None:
+    """wrk comes from the lab's local apt repository; the client is a throwaway guest."""
+    done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.apt',
+                 '-a', 'name=wrk state=present'], timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f'bench: installing wrk on the client failed:\n{done.stdout[-2000:]}{done.stderr[-1000:]}')
+
+
 def throughput(rounds: int, seconds: int, connections: int) -> dict:
+    _install_wrk()
     inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
     hostvars = inventory['_meta']['hostvars']
     backend = hostvars[inventory['web']['hosts'][0]]['ansible_host']
     instances = hostvars[inventory['lb']['hosts'][0]]['keepalived_instances']
     vip = instances[0]['virtual_ipaddresses'][0].split('/')[0]
+    # Explicit ports: a minimal guest has no /etc/services to resolve "http".
+    backend_port = hostvars[inventory['web']['hosts'][0]].get('nginx_web_port', 80)
+    vip_port = hostvars[inventory['lb']['hosts'][0]].get('nginx_lb_listen_port', 80)
     direct, through, ratio = [], [], []
     for number in range(1, rounds + 1):
-        direct.append(_wrk(f'http://{backend}/', seconds, connections))
-        through.append(_wrk(f'http://{vip}/', seconds, connections))
+        direct.append(_wrk(f'http://{backend}:{backend_port}/', seconds, connections))
+        through.append(_wrk(f'http://{vip}:{vip_port}/', seconds, connections))
         ratio.append(round(through[-1] / direct[-1], 3))
         print(f'round {number}: direct {direct[-1]:.0f} req/s, through the VIP {through[-1]:.0f} req/s, '
               f'ratio {ratio[-1]:.2f}', flush=True)
