@@ -2,11 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The local fact script that reports a role's packages and services (documented in local_state_fact.yml)."""
+"""The local fact that reports a role's packages, services and files, and the test of what it reported.
+
+Documented in local_state_fact.yml and local_state_in_place.yml.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -63,13 +69,13 @@ printf '}}}}\\n'
 END_MARKER = '# end of the ha_lb.keepalived_nginx local state fact'
 
 
-def _names(value, what, pattern=_NAME, advice='use plain package or unit names'):
+def _names(value, what, pattern=_NAME, advice='use plain package or unit names', who='local_state_fact'):
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise AnsibleFilterError('local_state_fact: %s must be a list of names, got %r' % (what, value))
+        raise AnsibleFilterError('%s: %s must be a list of names, got %r' % (who, what, value))
     names = [str(name) for name in value]
     bad = [name for name in names if not pattern.match(name)]
     if bad:
-        raise AnsibleFilterError('local_state_fact: %s %s: %s' % (what, ', '.join(repr(name) for name in bad), advice))
+        raise AnsibleFilterError('%s: %s %s: %s' % (who, what, ', '.join(repr(name) for name in bad), advice))
     return names
 
 
@@ -87,8 +93,46 @@ def local_state_fact(packages, services, os_family, files=()):
                           services=' '.join(service_names), files=' '.join(file_paths), end=END_MARKER)
 
 
+_RUNNING = {'active': 'active', 'enabled': 'enabled'}
+
+
+def _sha1(text):
+    return hashlib.sha1(str(text).encode('utf-8', 'surrogateescape')).hexdigest()
+
+
+def local_state_in_place(state, script, packages=None, services=None, path=None, content=None, mode=None,
+                         owner='root', group='root'):
+    """Whether the reported state can be trusted and shows what is asked in place.
+
+    Trusted only when the host's script is ``script`` (its reported signature is the SHA-1 of
+    ``script``). Then every package must be installed, every service active and enabled, and the
+    file at ``path`` must hold ``content`` with ``mode``, ``owner`` and ``group``.
+    """
+    if not isinstance(state, Mapping) or state.get('signature') != _sha1(script):
+        return False
+    if packages is not None:
+        reported = state.get('packages') or {}
+        if not all(reported.get(str(name)) is True for name in _names(packages, 'packages', who='local_state_in_place')):
+            return False
+    if services is not None:
+        reported = state.get('services') or {}
+        if not all(reported.get(str(name)) == _RUNNING for name in _names(services, 'services', who='local_state_in_place')):
+            return False
+    if path is not None:
+        if content is None or mode is None:
+            raise AnsibleFilterError('local_state_in_place: a path needs its content and mode')
+        try:
+            octal = '%o' % int(str(mode), 8)
+        except ValueError:
+            raise AnsibleFilterError('local_state_in_place: mode %r is not an octal mode such as "0644"' % (mode,))
+        wanted = {'sha1': _sha1(content), 'mode': octal, 'owner': owner, 'group': group}
+        if (state.get('files') or {}).get(str(path)) != wanted:
+            return False
+    return True
+
+
 class FilterModule:
     """Local fact filters."""
 
     def filters(self):
-        return {'local_state_fact': local_state_fact}
+        return {'local_state_fact': local_state_fact, 'local_state_in_place': local_state_in_place}
