@@ -472,7 +472,8 @@ def wait_for_ssh(guests: list[Guest], deadline_s: float) -> None:
         for name, g in list(pending.items()):
             if ssh_answers(str(g.address)):
                 del pending[name]
-            elif not guest_running(g):
+            # Until its supervisor has started nspawn, a guest is still booting.
+            elif not guest_running(g) and not supervisor_pids(g):
                 tail = (g.dir / "console.log").read_text(errors="replace")[-2000:] if (g.dir / "console.log").exists() else ""
                 raise LabError(f"guest {name} stopped while booting; its console:\n{tail}")
         if pending and time.monotonic() > deadline:
