@@ -24,6 +24,14 @@ import re
 
 from collections.abc import Mapping
 
+from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight_settings import (
+    check_command,
+    check_settings,
+    check_vrrp_scripts,
+    problem,
+    vrrp_script_names,
+)
+
 NODE_STATES = ('MASTER', 'BACKUP')
 HEALTH_CHECK_MODES = ('http', 'process')
 HEALTH_CHECK_BEHAVIOURS = ('restart_then_fault', 'restart_then_stop')
@@ -40,6 +48,8 @@ KEEPALIVED_KEYS = ('host', 'os_family', 'supported_os_families', 'group', 'group
 HEALTH_CHECK_KEYS = ('enabled', 'mode', 'behaviour', 'interval', 'fall', 'rise', 'script_path')
 
 _DIGITS = re.compile(r'^[0-9]+$')
+# keepalived.conf reads a word up to a blank; quotes, braces, # and ! have meanings of their own.
+_SECRET_UNSAFE = re.compile(r'[\s"\'{}#!\\]')
 _PREFIX = re.compile(r'^[0-9]{1,3}$')
 _BOOL_TRUE = frozenset(('yes', 'on', 'true', '1'))
 _BOOL_FALSE = frozenset(('no', 'off', 'false', '0'))
@@ -207,6 +217,9 @@ def nginx_web_preflight(data):
     if _length(data['page_content']) == 0 or not (_length(root) == 0 or _starts_with_slash(root)):
         errors.append('nginx_web_page_content must not be empty and nginx_web_root (%s) must be empty '
                       '(the OS default) or an absolute path: fix them in the inventory.' % text(root))
+    elif _length(root) > 0 and problem('nginx_web_root', root, 'root'):
+        errors.append(problem('nginx_web_root', root, 'root'))
+    errors += check_settings('nginx_web', _mapping(data.get('settings')))
     return errors
 
 
@@ -239,6 +252,14 @@ def nginx_lb_preflight(data):
         has_address = 'address' in entry and str(plain(entry['address'])) != ''
         if not has_address or not is_tcp_port(entry.get('port', data['backend_port'])):
             errors.append('nginx_lb_backends entry %s needs an address and a port 1-65535.' % text(backend))
+            continue
+        for key, kind in (('address', 'word'), ('weight', 'positive'), ('max_fails', 'count'),
+                          ('fail_timeout', 'nginx_time')):
+            if key in entry:
+                message = problem('nginx_lb_backends[%s].%s' % (text(entry['address']), key), entry[key], kind)
+                if message:
+                    errors.append(message)
+    errors += check_settings('nginx_lb', _mapping(data.get('settings')))
     return errors
 
 
@@ -381,6 +402,10 @@ def _check_authentication(instances):
                           'truncates longer ones, so a secret that differs after the 8th character is not what it '
                           'seems), auth_type PASS or AH, and VRRP version 3 (vrrp_version=%s) has no authentication. '
                           'Fix the secret or the version.' % (_name(instance), text(version)))
+        elif 'authentication' in instance and _SECRET_UNSAFE.search(text(instance['authentication'].get('auth_pass'))):
+            errors.append('keepalived_instances[%s].authentication: auth_pass holds a blank, a quote, a brace, # or !, '
+                          'which keepalived.conf cannot carry (the value is not shown). Choose a secret of letters, '
+                          'digits and other punctuation.' % _name(instance))
     return errors
 
 
@@ -447,6 +472,226 @@ def _check_unicast(data, instances):
     return errors
 
 
+# Addresses a host already uses -----------------------------------------------------------------
+
+def _fact_addresses(facts, vips, member):
+    """Every IP address the facts show on any interface of a host, as (address, interface) pairs.
+
+    On a VRRP member, an address that is one of ``vips`` and not the first IPv4 address of its
+    interface is taken for a copy keepalived (or the loopback VIP unit) put there, not for an
+    address of the host's own.
+    """
+    found = []
+    facts = _mapping(facts)
+    for interface in _list(facts.get('interfaces')):
+        entry = _mapping(facts.get(_facts_key(interface)))
+        primary = _mapping(entry.get('ipv4'))
+        candidates = [(primary.get('address'), True)]
+        candidates += [(_mapping(item).get('address'), False) for item in _list(entry.get('ipv4_secondaries'))]
+        candidates += [(_mapping(item).get('address'), False) for item in _list(entry.get('ipv6'))]
+        for value, first in candidates:
+            ip = ip_address(value) if value is not None else None
+            if ip is None or ip.is_loopback or ip.is_link_local:
+                continue
+            if member and not first and ip in vips:
+                continue
+            found.append((ip, text(interface)))
+    return found
+
+
+def _gateways(facts):
+    facts = _mapping(facts)
+    gateways = []
+    for key in ('default_ipv4', 'default_ipv6'):
+        ip = ip_address(_mapping(facts.get(key)).get('gateway', ''))
+        if ip is not None:
+            gateways.append(ip)
+    return gateways
+
+
+def _inventory_addresses(data, vips):
+    """address -> [(host, where)] for every address an inventory host uses (its ansible_host and its facts)."""
+    members = set(_list(data['group_members']))
+    hosts = dict(_mapping(data['hosts']))
+    own = dict(_mapping(hosts.get(data['host'])))
+    own['facts'] = data['facts']
+    hosts[data['host']] = own
+    used = {}
+    for host in sort(hosts):
+        entry = _mapping(hosts[host])
+        ip = ip_address(entry.get('ansible_host', ''))
+        if ip is not None:
+            used.setdefault(ip, []).append((host, 'its ansible_host'))
+        if 'facts' in entry:
+            for address, interface in _fact_addresses(entry['facts'], vips, host in members):
+                used.setdefault(address, []).append((host, 'an address of its interface ' + interface))
+            for gateway in _gateways(entry['facts']):
+                used.setdefault(gateway, []).append((host, 'its default gateway'))
+    return used
+
+
+def _where(uses):
+    seen = []
+    for host, where in uses:
+        if (host, where) not in seen:
+            seen.append((host, where))
+    return '; '.join('%s: %s' % (text(host), where) for host, where in seen)
+
+
+def _vip_problem(ip, prefix):
+    """Why an address cannot be a VIP at all, or None."""
+    if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_link_local:
+        return 'an unspecified, loopback, multicast or link-local address cannot be a VIP'
+    if ip.version == 4 and prefix is not None and prefix < 31:
+        network = ipaddress.IPv4Network('%s/%d' % (ip, prefix), strict=False)
+        if ip in (network.network_address, network.broadcast_address):
+            return 'it is the network or broadcast address of %s' % network
+    return None
+
+
+def _check_vip_addresses(data, instances):
+    """No VIP is an address some host already uses, a reserved address, or a VIP of another instance."""
+    errors = []
+    vips = {}
+    for instance in instances:
+        for vip in _list(instance.get('virtual_ipaddresses')):
+            ip = parse_vip(vip)
+            if ip is not None:
+                vips.setdefault(ip, []).append(_name(instance))
+    used = _inventory_addresses(data, set(vips))
+    for instance in instances:
+        for vip in _list(instance.get('virtual_ipaddresses')):
+            ip = parse_vip(vip)
+            if ip is None:
+                continue  # reported by _check_vips
+            prefix = str(vip).partition('/')[2]
+            problem = _vip_problem(ip, int(prefix) if prefix else None)
+            if problem is None and ip in used:
+                problem = 'it is already in use (%s), and keepalived deletes an address it gives up' % _where(used[ip])
+            if problem is None and len(vips[ip]) > 1:
+                problem = 'the instances %s all claim it' % join(vips[ip])
+                vips[ip] = vips[ip][:1]  # one message per shared VIP
+            if problem is None:
+                continue
+            errors.append('keepalived_instances[%s].virtual_ipaddresses: %s cannot be a VIP: %s. Use a free address '
+                          'of the subnet that no host, gateway or other instance uses.' % (_name(instance), text(vip), problem))
+    return errors
+
+
+def _check_unicast_addresses(data, instances):
+    """The unicast source is an address of this node, each peer an address of that peer, and none of them a VIP."""
+    errors = []
+    host = data['host']
+    hosts = _mapping(data['hosts'])
+    all_vips = {parse_vip(vip) for instance in instances for vip in _list(instance.get('virtual_ipaddresses'))}
+    all_vips.discard(None)
+    used = _inventory_addresses(data, all_vips)
+    for instance in instances:
+        nodes = instance.get('nodes')
+        if not instance.get('unicast', True) or not isinstance(nodes, Mapping) or host not in nodes:
+            continue  # a host outside the nodes is reported by _check_nodes
+        own_node = _mapping(nodes.get(host))
+        source = instance.get('unicast_src_ip', own_node.get('address', _host_address(host, hosts)))
+        source_ip = ip_address(source)
+        if source_ip is None:
+            continue  # reported by _check_unicast
+        own = {address for address, _interface in _fact_addresses(data['facts'], all_vips, True)}
+        if source_ip not in own:
+            variable = ('keepalived_instances[%s].unicast_src_ip' % _name(instance) if 'unicast_src_ip' in instance
+                        else "keepalived_instances[%s].nodes[%s].address (default: its ansible_host)"
+                        % (_name(instance), text(host)))
+            errors.append('%s=%s is not an address of %s itself (it has %s)%s: keepalived could not send from it. '
+                          "Set the node's address to one of %s's own addresses."
+                          % (variable, text(source), text(host), join(sort(str(a) for a in own)) or 'none',
+                             ' and it is a VIP' if source_ip in all_vips else '', text(host)))
+        for peer, node in sorted(nodes.items(), key=lambda item: _sort_key(item[0])):
+            if peer == host:
+                continue
+            address = _mapping(node).get('address', _host_address(peer, hosts))
+            peer_ip = ip_address(address)
+            if peer_ip is None:
+                continue  # reported by _check_unicast
+            peer_facts = _mapping(hosts.get(peer)).get('facts')
+            if peer_facts is not None:
+                peer_own = {a for a, _interface in _fact_addresses(peer_facts, all_vips, True)}
+                wrong = peer_ip not in peer_own
+            else:
+                # Without the peer's facts: at least not a VIP nor an address another host uses.
+                peer_own = None
+                wrong = peer_ip in all_vips or any(user != peer for user, _where_ in used.get(peer_ip, []))
+            if not wrong:
+                continue
+            errors.append("keepalived_instances[%s].nodes[%s].address (default: its ansible_host)=%s is not an address "
+                          "of %s (%s): %s would send its adverts to the wrong host. Set that node's address to one of "
+                          "%s's own addresses."
+                          % (_name(instance), text(peer), text(address), text(peer),
+                             ('it has ' + (join(sort(str(a) for a in peer_own)) or 'none')) if peer_own is not None
+                             else 'it is a VIP or belongs to ' + _where(used.get(peer_ip, [])),
+                             text(host), text(peer)))
+    return errors
+
+
+def _check_instance_settings(data, instances):
+    """The instance keys that are written as they are: name, advert_int, preempt_delay, track_scripts, notify."""
+    errors = []
+    settings = _mapping(data.get('settings'))
+    health = _mapping(data['health_check'])
+    known = vrrp_script_names(settings.get('keepalived_vrrp_scripts', []))
+    if to_bool(health.get('enabled')):
+        known.append(settings.get('keepalived_health_check_name', health.get('name')))
+    for index, instance in enumerate(instances):
+        where = 'keepalived_instances[%s]' % _name(instance)
+        message = problem('keepalived_instances[%d].name' % index, instance.get('name'), 'word')
+        if message:
+            errors.append(message)
+        version = to_int(instance.get('vrrp_version', 2))
+        advert = instance.get('advert_int', 1)
+        if version == 3:
+            ok = problem('', advert, 'seconds') is None and 0.01 <= float(advert) <= 40.95
+            allowed = 'with VRRP version 3, 0.01-40.95 seconds'
+        else:
+            ok = problem('', advert, 'positive') is None and int(advert) <= 255
+            allowed = 'with VRRP version 2, a whole number of seconds 1-255'
+        if not ok:
+            errors.append('%s.advert_int=%s is not valid: it must be %s. Fix it in the inventory.'
+                          % (where, text(advert), allowed))
+        delay = instance.get('preempt_delay', 0)
+        if problem('', delay, 'count') is not None or int(delay) > 1000:
+            errors.append('%s.preempt_delay=%s is not valid: it must be a whole number of seconds 0-1000 (0 leaves '
+                          'it out). Fix it in the inventory.' % (where, text(delay)))
+        if 'track_scripts' in instance:
+            tracked = instance['track_scripts']
+            unknown = [name for name in _list(tracked) if name not in known]
+            if not isinstance(tracked, list) or unknown:
+                errors.append('%s.track_scripts=%s names vrrp_scripts that are not defined (%s): use the names of '
+                              'keepalived_vrrp_scripts or of the enabled health check (%s).'
+                              % (where, text(tracked), join(unknown) or 'not a list', join(known) or 'none'))
+        for event in ('notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify'):
+            if event in instance:
+                message = check_command('%s.%s' % (where, event), instance[event])
+                if message:
+                    errors.append(message)
+        for host, node in sorted(_mapping(instance.get('nodes')).items(), key=lambda item: _sort_key(item[0])):
+            if 'interface' in _mapping(node):
+                message = problem('%s.nodes[%s].interface' % (where, text(host)), node['interface'], 'word')
+                if message:
+                    errors.append(message)
+        if 'interface' in instance:
+            message = problem(where + '.interface', instance['interface'], 'word')
+            if message:
+                errors.append(message)
+    return errors
+
+
+def _check_settings(data):
+    settings = _mapping(data.get('settings'))
+    errors = check_settings('keepalived', settings)
+    if 'keepalived_vrrp_scripts' in settings:
+        errors += check_vrrp_scripts(settings['keepalived_vrrp_scripts'],
+                                     settings.get('keepalived_health_check_name', 'chk_nginx'))
+    return errors
+
+
 def _check_agreement(data, instances):
     """The play's other balancers define the same instances (names, VRIDs, nodes, VIPs)."""
     host = data['host']
@@ -483,5 +728,9 @@ def keepalived_preflight(data):
     errors += _check_interfaces(data, instances)
     errors += _check_vips(data, instances)
     errors += _check_unicast(data, instances)
+    errors += _check_vip_addresses(data, instances)
+    errors += _check_unicast_addresses(data, instances)
+    errors += _check_instance_settings(data, instances)
+    errors += _check_settings(data)
     errors += _check_agreement(data, instances)
     return errors

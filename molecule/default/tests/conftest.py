@@ -35,9 +35,11 @@ def ansible_env() -> dict:
     return env
 
 
-def run_playbook(playbook, *args, timeout=180) -> subprocess.CompletedProcess:
+def run_playbook(playbook, *args, timeout=180, env=None) -> subprocess.CompletedProcess:
+    """ansible-playbook against the lab; ``env`` adds variables (e.g. ANSIBLE_* settings) to its environment."""
     return subprocess.run([str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(playbook), *args],
-                          cwd=REPO, env=ansible_env(), capture_output=True, text=True, check=False, timeout=timeout)
+                          cwd=REPO, env={**ansible_env(), **(env or {})}, capture_output=True, text=True, check=False,
+                          timeout=timeout)
 
 
 @pytest.fixture(scope='session')

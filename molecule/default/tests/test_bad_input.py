@@ -78,6 +78,25 @@ def _cases(hostvars):
         'balancer missing from nodes': (
             {'keepalived_instances': _instances(hostvars, nodes={'lb-1': {'state': 'MASTER', 'priority': 100}})},
             'nodes lists lb-1 but the group keepalived_group=lb holds lb-1, lb-2'),
+        # A VIP that is a balancer's own address: live, keepalived would delete it from that balancer.
+        "VIP equal to a balancer's address": (
+            {'keepalived_instances': _instances(hostvars, virtual_ipaddresses=[
+                hostvars['lb-2']['ansible_host'] + '/' + vip.split('/')[1]])},
+            f"cannot be a VIP: it is already in use (lb-2: its ansible_host; lb-2: an address of its interface "
+            f"{hostvars['lb-2']['keepalived_interface']})"),
+        "unicast source that is the other balancer's address": (
+            {'keepalived_instances': _instances(hostvars, nodes={
+                'lb-1': {'state': 'MASTER', 'priority': 100, 'address': hostvars['lb-2']['ansible_host']},
+                'lb-2': {'state': 'BACKUP', 'priority': 50}})},
+            f"keepalived_instances[VI_WEB].nodes[lb-1].address (default: its ansible_host)="
+            f"{hostvars['lb-2']['ansible_host']} is not an address of lb-1 itself"),
+        # Caught before by nginx -t alone, with its bare "failed to validate".
+        'nginx time with a blank': (
+            {'nginx_lb_proxy_read_timeout': '30 seconds'},
+            "nginx_lb_proxy_read_timeout='30 seconds' is not valid: it must be an nginx time"),
+        'keepalived router_id with a blank': (
+            {'keepalived_router_id': 'lb one'},
+            "keepalived_router_id='lb one' is not valid: it must be one word"),
         'unknown load-balancing method': (
             {'nginx_lb_method': 'random_walk'},
             'value of nginx_lb_method must be one of: round_robin, least_conn, ip_hash, hash, got: random_walk'),
@@ -111,7 +130,8 @@ def test_no_host_changed(bad_runs):
 
 
 # The case names only; their values come from the inventory at run time.
-CASE_NAMES = list(_cases({'lb-1': {'keepalived_instances': [{'virtual_ipaddresses': ['0.0.0.0/0']}]}}))
+CASE_NAMES = list(_cases({'lb-1': {'keepalived_instances': [{'virtual_ipaddresses': ['0.0.0.0/0']}]},
+                          'lb-2': {'ansible_host': '0.0.0.0', 'keepalived_interface': 'x'}}))
 
 
 @pytest.mark.parametrize('case', CASE_NAMES)

@@ -125,7 +125,10 @@ def test_keepalived_lab_input_is_fine(host):
                  id='nopreempt all BACKUP'),
     pytest.param(with_instances(instance(unicast=False, unicast_src_ip='not-an-address')), id='multicast'),
     pytest.param(with_instances(instance(unicast_peers=['198.51.100.22'])), id='explicit peers'),
-    pytest.param(with_instances(instance(unicast_src_ip='2001:db8::21')), id='IPv6 unicast source'),
+    pytest.param(with_instances(instance(unicast_src_ip='2001:db8::21'),
+                                facts=dict(LAB_FACTS, host0=dict(LAB_FACTS['host0'], ipv6=[
+                                    {'address': '2001:db8::21', 'prefix': '64', 'scope': 'global'}]))),
+                 id='IPv6 unicast source'),
     pytest.param(with_instances(instance(virtual_ipaddresses=['198.51.100.140', '2001:db8:58::140/64',
                                                               '2001:db8:99::1'])),
                  id='VIP without prefix and IPv6 VIPs outside the IPv4 subnet'),
@@ -133,17 +136,22 @@ def test_keepalived_lab_input_is_fine(host):
     pytest.param(with_instances(instance(authentication={'auth_type': 'AH', 'auth_pass': 'x'})), id='AH'),
     pytest.param(with_instances(instance(authentication={'auth_pass': '12345678'})), id='8-character secret'),
     pytest.param(with_instances(instance(virtual_router_id='80')), id='VRID as a string'),
-    pytest.param(with_instances(instance(), instance(name='VI_OTHER', interface='lo', virtual_ipaddresses=['127.0.0.140/8'])),
+    pytest.param(with_instances(instance(), instance(name='VI_OTHER', interface='eth1', virtual_ipaddresses=['10.1.0.140/24']),
+                                facts=dict(LAB_FACTS, interfaces=['lo', 'host0', 'eth1'], eth1={'ipv4': {
+                                    'address': '10.1.0.21', 'netmask': '255.255.255.0', 'network': '10.1.0.0'}})),
                  id='one VRID on two interfaces'),
     pytest.param(with_instances(instance(nodes=nodes({'state': 'MASTER', 'priority': 100, 'address': '10.0.0.1'},
                                                      {'state': 'BACKUP', 'priority': 50, 'address': '10.0.0.2'}),
-                                         unicast_peers=['10.0.0.2'])), id='node addresses'),
+                                         unicast_peers=['10.0.0.2']),
+                                facts=dict(LAB_FACTS, interfaces=['lo', 'host0', 'eth1'], eth1={'ipv4': {
+                                    'address': '10.0.0.1', 'netmask': '255.255.255.0', 'network': '10.0.0.0'}})),
+                 id='node addresses'),
     pytest.param(keepalived_input(health_check={'enabled': False, 'mode': 'nope', 'behaviour': 'nope', 'interval': 0,
                                                 'fall': 0, 'rise': 0, 'script_path': 'relative'}),
                  id='health check disabled'),
     pytest.param(keepalived_input(play_members=['lb-1']), id='limited to one balancer'),
     pytest.param(with_instances(instance(virtual_ipaddresses=['10.0.0.1/24']), interface='lo0',
-                                facts=dict(LAB_FACTS, interfaces=['lo0'])),
+                                facts=dict(LAB_FACTS, interfaces=['lo0', 'host0'])),
                  id='no subnet test without IPv4 facts'),
 ])
 def test_keepalived_valid_variants(data):
@@ -238,7 +246,7 @@ KEEPALIVED_CASES = {
         '198.51.100.140/x is not an address/prefix'),
     'VIP on an interface without IPv4 facts': (
         lambda: with_instances(instance(virtual_ipaddresses=['lb-vip']), interface='lo0',
-                               facts=dict(LAB_FACTS, interfaces=['lo0'])),
+                               facts=dict(LAB_FACTS, interfaces=['lo0', 'host0'])),
         'outside the subnet of lo0 on lb-1 (no IPv4/?).'),
     'auth_pass longer than 8 characters': (
         lambda: with_instances(instance(authentication={'auth_type': 'PASS', 'auth_pass': 'muchtoolong'})),
