@@ -58,7 +58,9 @@ def paragraphs(description):
 
 def roles(root=ROOT):
     base = os.path.join(root, 'roles')
-    return sorted(r for r in os.listdir(base) if os.path.isfile(os.path.join(base, r, 'meta', 'argument_specs.yml')))
+    # Roles whose name starts with an underscore are internal: no public page.
+    return sorted(r for r in os.listdir(base) if not r.startswith('_')
+                  and os.path.isfile(os.path.join(base, r, 'meta', 'argument_specs.yml')))
 
 
 def load_spec(role, root=ROOT):
@@ -142,12 +144,20 @@ def render_role(role, root=ROOT):
         for text in paragraphs(spec.get('description')):
             lines += [text, '']
         options = spec.get('options') or {}
-        lines += ['Use it in a play:', '', '```yaml',
-                  '- name: Apply %s' % role, '  hosts: %s' % PLAY_HOSTS.get(role, 'all'), '  roles:',
-                  '    - role: %s.%s' % (COLLECTION, role)]
         if entry != 'main':
-            lines.append('      tasks_from: %s' % entry)
-        lines += ['```', '', '## Variables', '',
+            lines += ['Use it in a play:', '', '```yaml',
+                      '- name: Apply %s (%s)' % (role, entry), '  hosts: %s' % PLAY_HOSTS.get(role, 'all'),
+                      '  tasks:', '    - name: Run the %s entry point' % entry,
+                      '      ansible.builtin.include_role:', '        name: %s.%s' % (COLLECTION, role),
+                      '        tasks_from: %s' % entry, '```', '']
+            if options == (specs.get('main') or {}).get('options'):
+                lines += ['It takes the [variables of `main`](#variables).', '']
+                continue
+        else:
+            lines += ['Use it in a play:', '', '```yaml',
+                      '- name: Apply %s' % role, '  hosts: %s' % PLAY_HOSTS.get(role, 'all'), '  roles:',
+                      '    - role: %s.%s' % (COLLECTION, role), '```', '']
+        lines += ['## Variables', '',
                   'Every variable is checked against this specification when the role runs.', '',
                   '| variable | type | default |', '|---|---|---|']
         for name, option in options.items():

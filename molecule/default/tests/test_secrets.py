@@ -33,4 +33,5 @@ def test_a_secret_rotation_in_check_diff_mode_shows_no_secret(hostvars):
         for form in _forms(secret):
             assert form not in output, f'{form!r} (from the secret {secret!r}) in the output'
     # The change is still announced, with the reason its diff is missing.
-    assert 'keepalived.conf would change; its diff is not shown because the file holds the' in ' '.join(output.split())
+    assert ('/etc/keepalived/keepalived.conf would change; its diff is not shown because the file holds a secret.'
+            in ' '.join(output.split()))

@@ -58,3 +58,12 @@ def test_os_vars_files_define_the_same_keys(role):
     debian = yaml.safe_load((ROLES / role / 'vars' / 'Debian.yml').read_text())
     redhat = yaml.safe_load((ROLES / role / 'vars' / 'RedHat.yml').read_text())
     assert sorted(debian) == sorted(redhat)
+
+
+@pytest.mark.parametrize('role', ROLE_NAMES)
+def test_every_entry_point_takes_the_role_variables(role):
+    specs = yaml.safe_load((ROLES / role / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
+    assert sorted(specs) == ['main', 'preflight']
+    for entry, spec in specs.items():
+        assert sorted(spec['options']) == sorted(_defaults(role)), f'{role}: entry point {entry}'
+        assert (ROLES / role / 'tasks' / f'{entry}.yml').is_file()

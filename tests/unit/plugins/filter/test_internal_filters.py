@@ -1,0 +1,44 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.pending_reloads import FilterModule
+
+pending_reloads = FilterModule().filters()['pending_reloads']
+
+
+def test_flags_become_actions_in_name_order():
+    facts = {
+        'ha_lb_nginx_lb_reload': {'pending': True, 'unit': 'nginx', 'action': 'reloaded'},
+        'ha_lb_keepalived_loopback_vips': {'pending': True, 'unit': 'keepalived-loopback-vips.service',
+                                           'action': 'restarted'},
+        'ha_lb_keepalived_reload': {'pending': True, 'unit': 'keepalived'},
+    }
+    assert pending_reloads(facts) == [
+        {'flag': 'ha_lb_keepalived_loopback_vips', 'unit': 'keepalived-loopback-vips.service', 'action': 'restarted'},
+        {'flag': 'ha_lb_keepalived_reload', 'unit': 'keepalived', 'action': 'reloaded'},
+        {'flag': 'ha_lb_nginx_lb_reload', 'unit': 'nginx', 'action': 'reloaded'},
+    ]
+
+
+def test_other_facts_and_incomplete_flags_are_left_alone():
+    facts = {
+        'other_fact': {'pending': True, 'unit': 'nginx'},
+        'ha_lb_nginx_web_reload': {'pending': True},  # written by 1.1.0: the role rewrites it first
+        'ha_lb_x': {'pending': 'yes', 'unit': 'nginx'},
+        'ha_lb_y': {'pending': True, 'unit': 'nginx', 'action': 'stopped'},
+        'ha_lb_z': 'not a dict',
+        'ha_lb_w': {'pending': True, 'unit': ''},
+    }
+    assert pending_reloads(facts) == []
+    assert pending_reloads(None) == [] and pending_reloads([]) == []
+
+
+def test_loopback_hosts():
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.vip_lists import loopback_hosts
+    instances = [{'virtual_ipaddresses': ['198.51.100.140/24', '2001:db8::140/64', '198.51.100.141']},
+                 {'virtual_ipaddresses': ['198.51.100.140/24 dev host0']}, {'name': 'no VIPs'}, 'junk']
+    assert loopback_hosts(instances) == ['198.51.100.140/32', '2001:db8::140/128', '198.51.100.141/32']
+    assert loopback_hosts(None) == []
