@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
     PreflightError,
     keepalived_preflight as _keepalived_preflight,
     nginx_lb_preflight as _nginx_lb_preflight,

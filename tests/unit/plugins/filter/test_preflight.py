@@ -11,7 +11,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.preflight import FilterModule
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
     parse_vip,
     to_bool,
     to_int,

@@ -12,12 +12,12 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
     keepalived_preflight,
     nginx_lb_preflight,
     nginx_web_preflight,
 )
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight_settings import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight_settings import (
     KINDS,
     SETTINGS,
     check_settings,

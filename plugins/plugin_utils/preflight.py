@@ -24,7 +24,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.preflight_settings import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight_settings import (
     check_command,
     check_settings,
     check_vrrp_scripts,
