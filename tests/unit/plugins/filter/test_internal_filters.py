@@ -42,3 +42,34 @@ def test_loopback_hosts():
                  {'virtual_ipaddresses': ['198.51.100.140/24 dev host0']}, {'name': 'no VIPs'}, 'junk']
     assert loopback_hosts(instances) == ['198.51.100.140/32', '2001:db8::140/128', '198.51.100.141/32']
     assert loopback_hosts(None) == []
+
+
+def _answer(host, address, held, configured=False, state='MASTER', unreachable=False):
+    if unreachable:
+        return {'item': [host, {'address': address}], 'unreachable': True}
+    return {'item': [host, {'address': address}], 'held': held, 'configured': configured,
+            'keepalived': {'vrrp_state': state}}
+
+
+def test_cluster_summary_verdicts():
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.cluster_summary import cluster_summary
+    vips = [{'address': '198.51.100.140/24', 'instance': 'VI_WEB', 'master': 'lb-1'},
+            {'address': '198.51.100.141/24', 'instance': 'VI_B', 'master': 'lb-2'},
+            {'address': '198.51.100.142/24'}, {'address': '198.51.100.143/24', 'master': 'lb-1'}]
+    answers = [
+        _answer('lb-1', '198.51.100.140/24', True), _answer('lb-2', '198.51.100.140/24', False, state='BACKUP'),
+        _answer('lb-1', '198.51.100.141/24', True), _answer('lb-2', '198.51.100.141/24', True),
+        _answer('lb-1', '198.51.100.142/24', False, configured=True), _answer('lb-2', '198.51.100.142/24', False,
+                                                                             unreachable=True),
+        _answer('lb-1', '198.51.100.143/24', False), _answer('lb-2', '198.51.100.143/24', True, state='MASTER'),
+    ]
+    result = cluster_summary(answers, vips, expect_master=True)
+    assert [r['message'] for r in result] == [
+        '198.51.100.140/24 is held by lb-1',
+        'split brain: 198.51.100.141/24 is held by 2 hosts: lb-1, lb-2',
+        'nobody holds 198.51.100.142/24 (configured but not usable on lb-1) (unreachable: lb-2)',
+        '198.51.100.143/24 is held by lb-2, expected its master lb-1',
+    ]
+    assert [r['ok'] for r in result] == [True, False, False, False]
+    assert result[0]['states'] == {'lb-1': 'MASTER', 'lb-2': 'BACKUP'} and result[0]['instance'] == 'VI_WEB'
+    assert cluster_summary(answers, vips[3:])[0]['ok'] is True  # without expect_master any single holder is fine

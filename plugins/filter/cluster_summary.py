@@ -1,0 +1,55 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Internal filter of the cluster_check role: who holds each VIP, and whether that is right."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def _answers_for(answers, address):
+    found = []
+    for answer in answers or []:
+        if not isinstance(answer, Mapping):
+            continue
+        item = answer.get('item') or [None, {}]
+        if isinstance(item[1], Mapping) and item[1].get('address') == address:
+            found.append(answer)
+    return found
+
+
+def cluster_summary(answers, vips, expect_master=False):
+    """vip_owner answers as [host, vip] items -> one verdict per VIP: holders, states, ok, message."""
+    out = []
+    for vip in vips or []:
+        address = vip.get('address')
+        mine = _answers_for(answers, address)
+        unreachable = [a['item'][0] for a in mine if a.get('unreachable')]
+        answered = [a for a in mine if 'held' in a]
+        holders = [a['item'][0] for a in answered if a.get('held')]
+        configured = [a['item'][0] for a in answered if not a.get('held') and a.get('configured')]
+        states = {a['item'][0]: (a.get('keepalived') or {}).get('vrrp_state') for a in answered}
+        master = vip.get('master') or None
+        if len(holders) == 1 and (not expect_master or not master or holders[0] == master):
+            ok, message = True, '%s is held by %s' % (address, holders[0])
+        elif len(holders) == 1:
+            ok, message = False, '%s is held by %s, expected its master %s' % (address, holders[0], master)
+        elif not holders:
+            ok, message = False, 'nobody holds %s' % address
+        else:
+            ok, message = False, 'split brain: %s is held by %d hosts: %s' % (address, len(holders), ', '.join(holders))
+        if configured:
+            message += ' (configured but not usable on %s)' % ', '.join(configured)
+        if unreachable:
+            message += ' (unreachable: %s)' % ', '.join(unreachable)
+        out.append({'address': address, 'instance': vip.get('instance') or None, 'master': master,
+                    'holders': holders, 'configured_not_held': configured, 'unreachable': unreachable,
+                    'states': states, 'ok': ok, 'message': message})
+    return out
+
+
+class FilterModule:
+    def filters(self):
+        return {'cluster_summary': cluster_summary}
