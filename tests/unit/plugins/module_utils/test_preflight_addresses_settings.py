@@ -323,7 +323,7 @@ def test_vrrp_scripts():
     problems = check_vrrp_scripts([{'name': 'chk_nginx', 'script': '/x'}, {'name': 'a b'}, 'nope',
                                    {'name': 'chk_db', 'script': '/x', 'interval': 0, 'weight': 300}], 'chk_nginx')
     assert [p.split(' ', 1)[0] for p in problems] == [
-        "keepalived_vrrp_scripts[0].name='chk_nginx'", "keepalived_vrrp_scripts[1].name='a", 
+        "keepalived_vrrp_scripts[0].name='chk_nginx'", "keepalived_vrrp_scripts[1].name='a",
         'keepalived_vrrp_scripts[1].script=unset', "keepalived_vrrp_scripts[2]='nope'",
         'keepalived_vrrp_scripts[3].interval=0', 'keepalived_vrrp_scripts[3].weight=300']
     assert check_vrrp_scripts('x', 'chk_nginx')[0].startswith("keepalived_vrrp_scripts='x' is not valid")
