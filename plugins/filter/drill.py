@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
     DrillError,
+    brief,
     build_report,
     compute_budget,
     parse_probe_output,
@@ -20,7 +22,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analy
 from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
 
 _BUDGET_KEYS = ('advert_int', 'backup_priority', 'check_interval', 'check_fall', 'nginx_restart_time', 'margin',
-                'failback_max_failed')
+                'failback_max_failed', 'check_start_wait', 'check_stops_keepalived')
 
 
 def drill_report(probe_output, fault, events, config=None, observations=None, clock='monotonic', meta=None):
@@ -30,6 +32,8 @@ def drill_report(probe_output, fault, events, config=None, observations=None, cl
     if unknown:
         raise AnsibleFilterError('drill_report: unknown config keys %s (known: %s)'
                                  % (', '.join(unknown), ', '.join(_BUDGET_KEYS)))
+    if 'check_stops_keepalived' in config:
+        config['check_stops_keepalived'] = boolean(config['check_stops_keepalived'], strict=False)
     if not isinstance(probe_output, str):
         raise AnsibleFilterError('drill_report: input must be the probe output text (JSON lines)')
     try:
@@ -41,12 +45,22 @@ def drill_report(probe_output, fault, events, config=None, observations=None, cl
 
 
 def drill_summary(reports):
-    """Per fault kind: runs, passes and medians."""
+    """Per fault kind: runs, passes and medians (of full reports or of their briefs)."""
     return summarize(list(reports))
 
 
+def drill_brief(report, number, timeline='inline'):
+    """The small part of one drill report kept across a long run: verdict, headline figures, Markdown section."""
+    if not isinstance(report, dict) or 'analysis' not in report:
+        raise AnsibleFilterError('drill_brief: input must be a drill report made by drill_report')
+    try:
+        return brief(report, int(number), timeline=timeline)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('drill_brief: input is not a drill report (%s)' % exc)
+
+
 def drill_markdown(reports, title='Failover drill report', timelines='inline'):
-    """Markdown report of one or more drills, with each drill's timeline picture."""
+    """Markdown report of one or more drills (full reports or briefs), with each drill's timeline picture."""
     try:
         return render_markdown(list(reports), title=title, timelines=timelines)
     except DrillError as exc:
@@ -70,6 +84,7 @@ class FilterModule:
     def filters(self):
         return {
             'drill_report': drill_report,
+            'drill_brief': drill_brief,
             'drill_summary': drill_summary,
             'drill_markdown': drill_markdown,
             'drill_json': drill_json,

@@ -82,13 +82,18 @@ def skew_time(backup_priority, advert_int):
 
 
 def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0, check_fall=2,
-                   nginx_restart_time=1.0, margin=0.25, failback_max_failed=0):
+                   nginx_restart_time=1.0, margin=0.25, failback_max_failed=0, check_start_wait=0.0,
+                   check_stops_keepalived=False):
     """Allowed client-visible downtime and failures for one fault kind, derived from the configuration.
 
     graceful stop:    skew
     hard failure:     3 * advert_int + skew     (master-down interval)
     nginx stopped:    check_interval * check_fall + nginx_restart_time (the health script restarts it)
-    nginx broken:     that detection time, then a graceful hand-over: + skew
+    nginx broken:     every failing check first tries to start nginx and waits ``check_start_wait`` for it,
+                      so detection takes check_interval * check_fall + check_fall * check_start_wait; then a
+                      graceful hand-over: + skew. When the health script stops keepalived itself
+                      (``check_stops_keepalived``, the behaviour restart_then_stop) the first failing check
+                      ends it: check_interval + nginx_restart_time (the failed start) + check_start_wait + skew.
     backend down:     no failed request (passive health checks retry the other backend)
     plus ``margin`` seconds on every downtime figure.
     """
@@ -96,8 +101,10 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
         raise DrillError('unknown fault %r, expected one of %s' % (fault, ', '.join(FAULT_KINDS)))
     if not 1 <= backup_priority <= 254:
         raise DrillError('backup_priority must be 1-254, got %r' % backup_priority)
-    if advert_int <= 0 or check_interval <= 0 or check_fall < 1 or margin < 0 or nginx_restart_time < 0:
-        raise DrillError('advert_int and check_interval must be > 0, check_fall >= 1, margin and restart time >= 0')
+    if advert_int <= 0 or check_interval <= 0 or check_fall < 1 or margin < 0 or nginx_restart_time < 0 \
+            or check_start_wait < 0:
+        raise DrillError('advert_int and check_interval must be > 0, check_fall >= 1, margin, restart time and '
+                         'start wait >= 0')
     skew = skew_time(backup_priority, advert_int)
     master_down = 3 * advert_int + skew
     detection = check_interval * check_fall + nginx_restart_time
@@ -108,16 +115,21 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
     elif fault == 'nginx_stop':
         base, formula = detection, 'health check %g*%d + restart %g = %.3f s' % (
             check_interval, check_fall, nginx_restart_time, detection)
+    elif fault == 'nginx_broken' and check_stops_keepalived:
+        base = check_interval + nginx_restart_time + check_start_wait + skew
+        formula = ('one failing health check %g + start attempt %g + start wait %g, then keepalived stops itself: '
+                   'skew %.3f = %.3f s' % (check_interval, nginx_restart_time, check_start_wait, skew, base))
     elif fault == 'nginx_broken':
-        base = detection + skew
-        formula = 'health check %g*%d + restart %g + skew %.3f = %.3f s' % (
-            check_interval, check_fall, nginx_restart_time, skew, base)
+        base = check_interval * check_fall + check_fall * check_start_wait + skew
+        formula = 'health check %g*%d + start wait %d*%g + skew %.3f = %.3f s' % (
+            check_interval, check_fall, check_fall, check_start_wait, skew, base)
     else:
         base, formula = 0.0, 'no outage expected'
     budget = {
         'fault': fault,
         'inputs': {'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
-                   'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'margin': margin},
+                   'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'margin': margin,
+                   'check_start_wait': check_start_wait, 'check_stops_keepalived': bool(check_stops_keepalived)},
         'skew_time': round(skew, 6),
         'master_down_interval': round(master_down, 6),
         'max_downtime': round(base + margin, 6),
@@ -267,7 +279,8 @@ def evaluate(analysis, budget, observations=None):
 
     ``observations`` are facts the drill saw on the balancers:
       vip_moved (bool), two_holders (bool: a double holder was seen after the
-      fault), holders_after_restore (list of hosts holding the VIP at the end).
+      fault), holders_after_restore (list of hosts holding the VIP at the end),
+      not_restored (list of what the restore could not bring back: services, VIP holders).
     """
     observations = observations or {}
     checks = []
@@ -301,11 +314,18 @@ def evaluate(analysis, budget, observations=None):
         check('double_holder', seen == expected, seen, expected,
               ('two holders seen and reported' if seen else 'never more than one holder')
               + ('' if seen == expected else (' (expected %s)' % ('two holders' if expected else 'one holder'))))
-    if 'holders_after_restore' in observations:
-        holders = list(observations['holders_after_restore'])
-        check('restored', len(holders) == 1, holders, 1,
-              'exactly one holder after the restore: %s' % holders[0] if len(holders) == 1 else
-              'after the restore the VIP is held by %s' % (', '.join(holders) or 'nobody'))
+    if 'holders_after_restore' in observations or 'not_restored' in observations:
+        holders = observations.get('holders_after_restore')
+        not_restored = [str(item) for item in observations.get('not_restored') or []]
+        if holders is None:
+            ok, message = True, 'every service and VIP is back as the drill found it'
+        elif len(holders) == 1:
+            ok, message = True, 'exactly one holder after the restore: %s' % holders[0]
+        else:
+            ok, message = False, 'after the restore the VIP is held by %s' % (', '.join(holders) or 'nobody')
+        if not_restored:
+            ok, message = False, 'not restored: %s (%s)' % ('; '.join(not_restored), message)
+        check('restored', ok, None if holders is None else list(holders), 1, message)
     if analysis.get('failback') is not None and budget.get('failback_max_failed') is not None:
         lost = analysis['failback']['failed']
         check('failback_losses', lost <= budget['failback_max_failed'], lost, budget['failback_max_failed'],
@@ -370,7 +390,10 @@ def _median(values):
 
 
 def summarize(reports):
-    """Per fault kind: number of runs, passes and medians of the headline figures."""
+    """Per fault kind: number of runs, passes and medians of the headline figures.
+
+    Works on full reports and on their briefs (see ``brief``), which keep every figure used here.
+    """
     by_fault = {}
     for report in reports:
         by_fault.setdefault(report['fault'], []).append(report)
@@ -400,17 +423,90 @@ def _fmt(value, unit=''):
     return '%s%s' % (value, unit)
 
 
+def render_section(report, number, timeline='inline'):
+    """The Markdown section of one drill: its heading, timeline picture, figures and checks.
+
+    ``timeline``: ``'inline'`` embeds the picture as SVG, ``'none'`` leaves it out, any other
+    string is the picture's file name relative to the Markdown file.
+    """
+    analysis = report['analysis']
+    failover = analysis['failover']
+    lines = ['## %d. %s: %s' % (number, report['fault'], 'PASS' if report['passed'] else 'FAIL'), '']
+    if timeline == 'inline':
+        lines += [render_svg(report).rstrip('\n'), '']
+    elif timeline != 'none':
+        lines += ['![Timeline of drill %d (%s): every probe request, the fault, the VIP move and the failback](%s)'
+                  % (number, report['fault'], timeline), '']
+    probe = analysis['probe']
+    lines.append('Probe: %s every %s ms, timeout %s ms; %d requests, %d failed, max lateness %.1f ms.' % (
+        probe['url'], _fmt(probe['interval_ms']), _fmt(probe['timeout_ms']), probe['requests'], probe['failed'],
+        probe['max_late'] * 1000))
+    lines.append('')
+    lines.append('- client-visible downtime: %s (budget %s: %s)' % (
+        _fmt(failover['downtime'], ' s'), _fmt(report['budget'].get('max_downtime'), ' s'),
+        report['budget'].get('formula')))
+    lines.append('- failed requests after the fault: %d %s' % (
+        failover['failed'], json.dumps(failover['errors'], sort_keys=True) if failover['errors'] else ''))
+    lines.append('- VIP moved after: %s' % _fmt(analysis['vip_moved_after'], ' s'))
+    if analysis['failback'] is not None:
+        lines.append('- failback after restore: %s, failed requests during failback: %d' % (
+            _fmt(analysis['failback_after'], ' s'), analysis['failback']['failed']))
+    lines.append('- backends answering after the fault: %s' % (
+        ', '.join('%s (%d)' % kv for kv in sorted(failover['backends'].items())) or 'none'))
+    lines += ['', '| check | result | measured | limit | detail |', '|---|---|---|---|---|']
+    for c in report['checks']:
+        lines.append('| %s | %s | %s | %s | %s |' % (
+            c['name'], 'ok' if c['ok'] else 'FAIL', _fmt(c['measured']), _fmt(c['limit']), c['message']))
+    return '\n'.join(lines)
+
+
+def brief(report, number, timeline='inline'):
+    """The small part of a drill report that a run of many drills keeps: verdict, headline figures, Markdown section.
+
+    Everything ``summarize`` and ``render_markdown`` need, without the probe's samples: a long soak keeps
+    one brief per drill in memory and writes each full report to its own file once.
+    """
+    analysis = report['analysis']
+    failover = analysis['failover']
+    failback = analysis.get('failback')
+    return {
+        'number': number,
+        'fault': report['fault'],
+        'passed': report['passed'],
+        'failed_checks': list(report['failed_checks']),
+        'meta': dict(report.get('meta') or {}),
+        'analysis': {
+            'failover': {key: failover[key] for key in ('downtime', 'failed', 'requests')},
+            'vip_moved_after': analysis['vip_moved_after'],
+            'failback_after': analysis['failback_after'],
+            'failback': None if failback is None else {'failed': failback['failed']},
+        },
+        'budget': {'max_downtime': report['budget'].get('max_downtime')},
+        'markdown': render_section(report, number, timeline),
+    }
+
+
+def is_brief(entry):
+    return isinstance(entry, dict) and 'markdown' in entry and 'timeline' not in entry
+
+
 def render_markdown(reports, title='Failover drill report', timelines='inline'):
     """A Markdown report: a summary table (medians per fault kind), then each drill's timeline and checks.
 
-    ``timelines``: ``'inline'`` embeds each drill's timeline picture as SVG in the Markdown;
-    a list of file names (one per report, relative to the Markdown file, written with
+    ``reports``: full reports, or briefs (made by ``brief``), which carry their own section.
+    ``timelines`` (full reports only): ``'inline'`` embeds each drill's timeline picture as SVG in the
+    Markdown; a list of file names (one per report, relative to the Markdown file, written with
     drill_svg.render_svg) references them as images; ``'none'`` leaves the pictures out.
     """
-    if timelines not in ('inline', 'none') and (isinstance(timelines, str) or len(timelines) != len(reports)):
+    briefs = [entry for entry in reports if is_brief(entry)]
+    if briefs and len(briefs) != len(reports):
+        raise DrillError('render_markdown takes full reports or briefs, not a mix of both')
+    per_report = timelines not in ('inline', 'none')
+    if not briefs and per_report and (isinstance(timelines, str) or len(timelines) != len(reports)):
         raise DrillError("timelines must be 'inline', 'none' or one file name per report")
     lines = ['# %s' % title, '']
-    lines += ['| fault | runs | passed | median downtime | budget | median failed | median VIP move | median failback losses |',
+    lines += ['| fault | runs | passed | median downtime | budget | median failed | median VIP move '
+              '| median failback losses |',
               '|---|---|---|---|---|---|---|---|']
     for row in summarize(reports):
         lines.append('| %s | %d | %d | %s | %s | %s | %s | %s |' % (
@@ -418,34 +514,12 @@ def render_markdown(reports, title='Failover drill report', timelines='inline'):
             _fmt(row['max_downtime_budget'], ' s'), _fmt(row['median_failed']),
             _fmt(row['median_vip_moved_after'], ' s'), _fmt(row['median_failback_failed'])))
     for number, report in enumerate(reports, 1):
-        analysis = report['analysis']
-        failover = analysis['failover']
-        lines += ['', '## %d. %s: %s' % (number, report['fault'], 'PASS' if report['passed'] else 'FAIL'), '']
-        if timelines == 'inline':
-            lines += [render_svg(report).rstrip('\n'), '']
-        elif timelines != 'none':
-            lines += ['![Timeline of drill %d (%s): every probe request, the fault, the VIP move and the failback](%s)'
-                      % (number, report['fault'], timelines[number - 1]), '']
-        probe = analysis['probe']
-        lines.append('Probe: %s every %s ms, timeout %s ms; %d requests, %d failed, max lateness %.1f ms.' % (
-            probe['url'], _fmt(probe['interval_ms']), _fmt(probe['timeout_ms']), probe['requests'], probe['failed'],
-            probe['max_late'] * 1000))
-        lines.append('')
-        lines.append('- client-visible downtime: %s (budget %s: %s)' % (
-            _fmt(failover['downtime'], ' s'), _fmt(report['budget'].get('max_downtime'), ' s'),
-            report['budget'].get('formula')))
-        lines.append('- failed requests after the fault: %d %s' % (
-            failover['failed'], json.dumps(failover['errors'], sort_keys=True) if failover['errors'] else ''))
-        lines.append('- VIP moved after: %s' % _fmt(analysis['vip_moved_after'], ' s'))
-        if analysis['failback'] is not None:
-            lines.append('- failback after restore: %s, failed requests during failback: %d' % (
-                _fmt(analysis['failback_after'], ' s'), analysis['failback']['failed']))
-        lines.append('- backends answering after the fault: %s' % (
-            ', '.join('%s (%d)' % kv for kv in sorted(failover['backends'].items())) or 'none'))
-        lines += ['', '| check | result | measured | limit | detail |', '|---|---|---|---|---|']
-        for c in report['checks']:
-            lines.append('| %s | %s | %s | %s | %s |' % (
-                c['name'], 'ok' if c['ok'] else 'FAIL', _fmt(c['measured']), _fmt(c['limit']), c['message']))
+        if briefs:
+            section = report['markdown']
+        else:
+            section = render_section(report, number, timelines if timelines in ('inline', 'none')
+                                     else timelines[number - 1])
+        lines += ['', section]
     return '\n'.join(lines) + '\n'
 
 

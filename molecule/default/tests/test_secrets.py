@@ -11,6 +11,7 @@ import base64
 from conftest import REPO, run_playbook
 
 SITE = REPO / 'playbooks' / 'site.yml'
+DRILL = REPO / 'playbooks' / 'failover_drill.yml'
 ROTATED = 'rotated1'
 
 
@@ -35,3 +36,13 @@ def test_a_secret_rotation_in_check_diff_mode_shows_no_secret(hostvars):
     # The change is still announced, with the reason its diff is missing.
     assert ('/etc/keepalived/keepalived.conf would change; its diff is not shown because the file holds a secret.'
             in ' '.join(output.split()))
+
+
+def test_a_verbose_drill_shows_no_secret(hostvars):
+    # The drill reads the deployed keepalived.conf for its budget; -v prints every task result.
+    current = hostvars['lb-1']['vault_keepalived_auth_pass']
+    run = run_playbook(DRILL, '-v', '-e', 'failover_drill_faults=backend_down', timeout=600)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    for form in _forms(current):
+        assert form not in output, f'{form!r} (from the secret) in the output'

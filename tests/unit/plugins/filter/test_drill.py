@@ -30,7 +30,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_registered():
-    assert sorted(FILTERS) == ['drill_json', 'drill_markdown', 'drill_report', 'drill_summary', 'drill_timeline_svg']
+    assert sorted(FILTERS) == [
+        'drill_brief', 'drill_json', 'drill_markdown', 'drill_report', 'drill_summary', 'drill_timeline_svg']
 
 
 def test_report_through_filters():
@@ -60,3 +61,26 @@ def test_errors_are_filter_errors(args, kwargs, message):
 def test_input_must_be_text():
     with pytest.raises(AnsibleFilterError, match='probe output text'):
         FILTERS['drill_report']([{'type': 'start'}], 'stop', {'fault': {'mono': 1}})
+
+
+def test_brief_through_filters():
+    events = {'fault': {'wall': 7001.9}, 'vip_moved': {'mono': 52.81}, 'restore': {'mono': 54.0}}
+    report = FILTERS['drill_report'](probe_text(), 'stop', events, config={'margin': 0.25},
+                                     observations={'vip_moved': True})
+    small = FILTERS['drill_brief'](report, '2', timeline='drill-2.svg')
+    assert small['number'] == 2 and small['markdown'].startswith('## 2. stop: PASS')
+    assert FILTERS['drill_summary']([small]) == FILTERS['drill_summary']([report])
+    assert '](drill-2.svg)' in FILTERS['drill_markdown']([small])
+    with pytest.raises(AnsibleFilterError, match='drill report'):
+        FILTERS['drill_brief']({'fault': 'stop'}, 1)
+
+
+@pytest.mark.parametrize('value, stops', [(True, True), ('True', True), ('false', False), (False, False)])
+def test_health_script_behaviour_in_the_budget(value, stops):
+    events = {'fault': {'mono': 52.0}, 'restore': {'mono': 54.0}}
+    config = {'check_interval': 1, 'check_fall': 2, 'check_start_wait': 2, 'nginx_restart_time': 1, 'margin': 0.25,
+              'check_stops_keepalived': value}
+    report = FILTERS['drill_report'](probe_text(), 'nginx_broken', events, config=config)
+    assert report['budget']['inputs']['check_stops_keepalived'] is stops
+    assert report['budget']['max_downtime'] == pytest.approx((1 + 1 + 2 if stops else 1 * 2 + 2 * 2) + 0.8047 + 0.25,
+                                                             abs=1e-4)

@@ -11,13 +11,16 @@ import pytest
 from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
     DrillError,
     analyze,
+    brief,
     build_report,
     compute_budget,
     event_time,
     evaluate,
+    is_brief,
     parse_probe_output,
     render_json,
     render_markdown,
+    render_section,
     skew_time,
     summarize,
     window_stats,
@@ -82,10 +85,25 @@ class TestBudget:
         stop = compute_budget('nginx_stop', check_interval=1, check_fall=1, nginx_restart_time=0.3, margin=0.2)
         assert stop['max_downtime'] == pytest.approx(1.5)
         assert stop['vip_moves'] is False
-        broken = compute_budget('nginx_broken', check_interval=2, check_fall=2, nginx_restart_time=1,
+        # Two failing checks, each waiting start_wait for nginx, then a graceful hand-over.
+        broken = compute_budget('nginx_broken', check_interval=2, check_fall=2, check_start_wait=0.5,
                                 backup_priority=50, margin=0)
-        assert broken['max_downtime'] == pytest.approx(5.8047, abs=1e-4)
+        assert broken['max_downtime'] == pytest.approx(2 * 2 + 2 * 0.5 + 0.8047, abs=1e-4)
+        assert broken['formula'].startswith('health check 2*2 + start wait 2*0.5 + skew 0.805')
         assert broken['vip_moves'] is True
+
+    def test_nginx_broken_when_the_health_script_stops_keepalived(self):
+        # restart_then_stop: the first failing check (interval, the failed start, its start wait) stops
+        # keepalived, which hands the VIP over gracefully; fall does not count.
+        broken = compute_budget('nginx_broken', check_interval=1, check_fall=3, nginx_restart_time=1,
+                                check_start_wait=2, check_stops_keepalived=True, backup_priority=50, margin=0.25)
+        assert broken['max_downtime'] == pytest.approx(1 + 1 + 2 + 0.8047 + 0.25, abs=1e-4)
+        assert 'keepalived stops itself' in broken['formula']
+        assert broken['inputs']['check_stops_keepalived'] is True
+        assert broken['vip_moves'] is True and broken['two_holders'] is False
+        # Only nginx_broken depends on it: the health script restarts a stopped nginx either way.
+        stopped = compute_budget('nginx_stop', check_stops_keepalived=True)
+        assert stopped['max_downtime'] == compute_budget('nginx_stop')['max_downtime']
 
     def test_backend_down_allows_no_failure(self):
         b = compute_budget('backend_down', margin=0.1)
@@ -97,6 +115,7 @@ class TestBudget:
         ({'fault': 'stop', 'backup_priority': 255}, 'backup_priority must be 1-254'),
         ({'fault': 'stop', 'advert_int': 0}, 'advert_int'),
         ({'fault': 'stop', 'margin': -1}, 'margin'),
+        ({'fault': 'nginx_broken', 'check_start_wait': -1}, 'start wait'),
     ])
     def test_invalid(self, kwargs, message):
         with pytest.raises(DrillError, match=message):
@@ -253,6 +272,26 @@ class TestVerdict:
         missed = self.report('crash', [(5.0, 8.7)], {'vip_moved': True, 'two_holders': False}, restore=10.0)
         assert missed['failed_checks'] == ['double_holder']
 
+    def test_not_restored_fails_and_names_what(self):
+        obs = {'vip_moved': True, 'holders_after_restore': ['lb-1'],
+               'not_restored': ['keepalived on lb-2 is inactive (it was active before the drill)',
+                                '198.51.100.141/24 is held by lb-1, expected its master lb-2']}
+        r = self.report('stop', [(5.23, 6.035)], obs, restore=10.0)
+        assert r['failed_checks'] == ['restored']
+        check = [c for c in r['checks'] if c['name'] == 'restored'][0]
+        assert check['message'].startswith('not restored: keepalived on lb-2 is inactive')
+        assert '198.51.100.141/24 is held by lb-1, expected its master lb-2' in check['message']
+        assert check['measured'] == ['lb-1']
+
+    def test_nothing_left_to_restore_passes(self):
+        r = self.report('stop', [(5.23, 6.035)], {'vip_moved': True, 'holders_after_restore': ['lb-1'],
+                                                  'not_restored': []}, restore=10.0)
+        assert r['passed'] is True, r['checks']
+        without_holders = self.report('stop', [(5.23, 6.035)], {'vip_moved': True, 'not_restored': []},
+                                      restore=10.0)
+        assert [c['message'] for c in without_holders['checks'] if c['name'] == 'restored'] == [
+            'every service and VIP is back as the drill found it']
+
     def test_backend_down_zero_failures(self):
         r = self.report('backend_down', [(6.0, 6.02)], {'vip_moved': False})
         assert 'failed_requests' in r['failed_checks']
@@ -306,3 +345,31 @@ class TestRendering:
         data = json.loads(render_json(self.reports()))
         assert len(data['drills']) == 4
         assert data['summary'][0]['fault'] == 'stop'
+
+    def test_brief_keeps_the_figures_and_the_section_but_no_samples(self):
+        report = self.reports()[0]
+        small = brief(report, 7, timeline='drill-7.svg')
+        assert is_brief(small) and not is_brief(report)
+        assert small['number'] == 7 and small['fault'] == 'stop' and small['passed'] is True
+        assert small['analysis']['failover']['downtime'] == report['analysis']['failover']['downtime']
+        assert small['analysis']['failback'] == {'failed': report['analysis']['failback']['failed']}
+        assert small['budget'] == {'max_downtime': report['budget']['max_downtime']}
+        assert small['markdown'] == render_section(report, 7, 'drill-7.svg')
+        assert small['markdown'].startswith('## 7. stop: PASS')
+        assert '](drill-7.svg)' in small['markdown']
+        assert 'timeline' not in small and 'samples' not in json.dumps(small)
+        assert len(json.dumps(small)) < len(json.dumps(report)) / 10
+
+    def test_markdown_from_briefs_equals_markdown_from_reports(self):
+        reports = self.reports()
+        names = ['d-%d.svg' % n for n in range(1, len(reports) + 1)]
+        briefs = [brief(r, n, timeline=names[n - 1]) for n, r in enumerate(reports, 1)]
+        assert render_markdown(briefs, title='Drill') == render_markdown(reports, title='Drill', timelines=names)
+        assert summarize(briefs) == summarize(reports)
+        with pytest.raises(DrillError, match='not a mix'):
+            render_markdown(briefs[:1] + reports[1:])
+
+    def test_section_without_picture(self):
+        section = render_section(self.reports()[3], 4, 'none')
+        assert section.startswith('## 4. backend_down: PASS\n\nProbe: ')
+        assert '<svg' not in section and '![' not in section

@@ -55,8 +55,17 @@ def test_molecule_runs_every_fault_kind_after_verify():
     assert sequence.index('side_effect') == sequence.index('verify') + 1
     side_effect = molecule['provisioner']['playbooks']['side_effect']
     plays = _load(REPO / 'molecule' / 'default' / side_effect)
-    assert plays[0]['ansible.builtin.import_playbook'] == '../../playbooks/failover_drill.yml'
-    assert plays[0]['vars']['failover_drill_faults'] == 'all'
+    imports = [(play['ansible.builtin.import_playbook'], play.get('vars', {})) for play in plays]
+    drill, site = '../../playbooks/failover_drill.yml', '../../playbooks/site.yml'
+    # Every kind with the inventory's health behaviour, then deployed and drilled with restart_then_stop
+    # (keepalived stops itself), then the inventory's deployment again.
+    stop = {'keepalived_health_check_behaviour': 'restart_then_stop'}
+    assert imports == [
+        (drill, {'failover_drill_faults': 'all'}),
+        (site, stop),
+        (drill, dict(stop, failover_drill_faults='all')),
+        (site, {}),
+    ]
 
 
 def test_root_entry_point_imports_the_playbook():
