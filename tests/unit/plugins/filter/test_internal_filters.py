@@ -59,8 +59,8 @@ def test_cluster_summary_verdicts():
     answers = [
         _answer('lb-1', '198.51.100.140/24', True), _answer('lb-2', '198.51.100.140/24', False, state='BACKUP'),
         _answer('lb-1', '198.51.100.141/24', True), _answer('lb-2', '198.51.100.141/24', True),
-        _answer('lb-1', '198.51.100.142/24', False, configured=True), _answer('lb-2', '198.51.100.142/24', False,
-                                                                             unreachable=True),
+        _answer('lb-1', '198.51.100.142/24', False, configured=True),
+        _answer('lb-2', '198.51.100.142/24', False, unreachable=True),
         _answer('lb-1', '198.51.100.143/24', False), _answer('lb-2', '198.51.100.143/24', True, state='MASTER'),
     ]
     result = cluster_summary(answers, vips, expect_master=True)
