@@ -586,6 +586,7 @@ def _check_unicast_addresses(data, instances):
     all_vips = {parse_vip(vip) for instance in instances for vip in _list(instance.get('virtual_ipaddresses'))}
     all_vips.discard(None)
     used = _inventory_addresses(data, all_vips)
+    own = {address for address, _interface in _fact_addresses(data['facts'], all_vips, True)}
     for instance in instances:
         nodes = instance.get('nodes')
         if not instance.get('unicast', True) or not isinstance(nodes, Mapping) or host not in nodes:
@@ -595,7 +596,6 @@ def _check_unicast_addresses(data, instances):
         source_ip = ip_address(source)
         if source_ip is None:
             continue  # reported by _check_unicast
-        own = {address for address, _interface in _fact_addresses(data['facts'], all_vips, True)}
         if source_ip not in own:
             variable = ('keepalived_instances[%s].unicast_src_ip' % _name(instance) if 'unicast_src_ip' in instance
                         else "keepalived_instances[%s].nodes[%s].address (default: its ansible_host)"

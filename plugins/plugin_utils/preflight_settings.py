@@ -254,10 +254,9 @@ def check_vrrp_scripts(scripts, reserved_name):
         names.append(name)
         if message:
             messages.append(message)
-        if not _command(script.get('script')):
-            messages.append('%s.script=%s is not valid: it must be the command to run, on one line and without '
-                            'double quotes (e.g. /usr/local/bin/check_db.sh). Fix it in the inventory.'
-                            % (where, _shown(script.get('script'))))
+        message = check_command(where + '.script', script.get('script'))
+        if message:
+            messages.append(message)
         for key, kind in VRRP_SCRIPT_KINDS.items():
             if key in script:
                 message = problem('%s.%s' % (where, key), script[key], kind)
