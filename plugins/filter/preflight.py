@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
     PreflightError,
     keepalived_preflight as _keepalived_preflight,
+    keepalived_preflight_hosts,
     nginx_lb_preflight as _nginx_lb_preflight,
     nginx_web_preflight as _nginx_web_preflight,
 )
@@ -44,4 +45,5 @@ class FilterModule:
             'nginx_web_preflight': nginx_web_preflight,
             'nginx_lb_preflight': nginx_lb_preflight,
             'keepalived_preflight': keepalived_preflight,
+            'keepalived_preflight_hosts': keepalived_preflight_hosts,
         }

@@ -734,3 +734,29 @@ def keepalived_preflight(data):
     errors += _check_settings(data)
     errors += _check_agreement(data, instances)
     return errors
+
+
+def keepalived_preflight_hosts(hostvars, names, instances, host, play_members):
+    """What the keepalived checks read of other hosts, keyed by host name (the input's ``hosts``).
+
+    ``names`` are the inventory's hosts; every node named in ``instances`` is added. Each entry has
+    ``ansible_host`` (the host name for a node outside the inventory), ``facts`` where that host's
+    interfaces were gathered (never the checked ``host`` itself: its facts are the input's own) and,
+    for the play's members of the VRRP group, their ``keepalived_instances``.
+    """
+    nodes = [name for inst in instances or [] if isinstance(inst, Mapping)
+             for name in (inst.get('nodes') if isinstance(inst.get('nodes'), Mapping) else {})]
+    out = {}
+    for name in list(names) + nodes:
+        if name in out:
+            continue
+        known = name in hostvars
+        values = hostvars[name] if known else {}
+        entry = {'ansible_host': values.get('ansible_host', name) if known else name}
+        facts = values.get('ansible_facts') if known else None
+        if name != host and isinstance(facts, Mapping) and 'interfaces' in facts:
+            entry['facts'] = facts
+        if name in play_members:
+            entry['keepalived_instances'] = values.get('keepalived_instances', []) if known else []
+        out[name] = entry
+    return out

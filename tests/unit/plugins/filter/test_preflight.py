@@ -107,7 +107,8 @@ def only(problems):
 
 
 def test_filters_registered():
-    assert sorted(FILTERS) == ['keepalived_preflight', 'nginx_lb_preflight', 'nginx_web_preflight']
+    assert sorted(FILTERS) == ['keepalived_preflight', 'keepalived_preflight_hosts', 'nginx_lb_preflight',
+                            'nginx_web_preflight']
 
 
 # A valid input has no problem ---------------------------------------------------------------
