@@ -25,7 +25,7 @@ def _loopback_addresses(host) -> set[str]:
 
 
 def _nginx_workers(host) -> set[str]:
-    return set(host.check_output('pgrep -f "nginx: worker process" || true').split())
+    return set(host.check_output('pgrep -f "^nginx: worker process" || true').split())
 
 
 @pytest.mark.parametrize('name', [g for g in GUESTS if g != 'client'])

@@ -19,7 +19,7 @@ RELOAD_FLAG = '/etc/ansible/facts.d/ha_lb_nginx_lb_reload.fact'
 
 
 def _nginx_workers(host) -> set[str]:
-    return set(host.check_output('pgrep -f "nginx: worker process" || true').split())
+    return set(host.check_output('pgrep -f "^nginx: worker process" || true').split())
 
 
 @pytest.fixture()
