@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-throughput docs changelog clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, 
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)
 	python tools/bench.py converge
+
+bench-floor: setup ## Medians of 3: the module calls of a re-run alone, then the real re-run (needs `make lab`)
+	python tools/bench.py floor
 
 bench-throughput: setup ## Medians of 3: wrk from the client to one backend, then through the VIP (needs `make lab`)
 	python tools/bench.py throughput

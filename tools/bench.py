@@ -6,6 +6,9 @@
 
   converge     per round: fresh guests (lab down, lab up), then playbooks/site.yml twice:
                the cold converge and the idempotent re-run (which must report changed=0)
+  floor        per round on a converged lab, back to back: tools/bench_floor.yml (only the
+               module calls a re-run makes) and the idempotent re-run of playbooks/site.yml;
+               their ratio is what the roles' checks and bookkeeping cost on top of the modules
   throughput   per round, back to back from the client: wrk straight to one web backend,
                then through the VIP; reports both rates and their ratio (installs wrk on the
                client from the lab's local apt repository first)
@@ -50,13 +53,13 @@ def _lab(action: str) -> None:
         raise SystemExit(f'bench: lab {action} failed:\n{done.stdout}{done.stderr}')
 
 
-def _timed_site() -> tuple[float, str]:
+def _timed_site(playbook: pathlib.Path = REPO / 'playbooks' / 'site.yml') -> tuple[float, str]:
     start = time.monotonic()
-    done = _run([str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(REPO / 'playbooks' / 'site.yml')],
-                timeout=600)
+    done = _run([str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(playbook)], timeout=600)
     elapsed = time.monotonic() - start
     if done.returncode != 0:
-        raise SystemExit(f'bench: site.yml failed after {elapsed:.1f} s:\n{done.stdout[-3000:]}{done.stderr[-2000:]}')
+        raise SystemExit(f'bench: {playbook.name} failed after {elapsed:.1f} s:\n'
+                         f'{done.stdout[-3000:]}{done.stderr[-2000:]}')
     return elapsed, done.stdout
 
 
@@ -79,6 +82,26 @@ def converge(rounds: int) -> dict:
     return {
         'rows': [('cold converge, five fresh guests (s)', cold), ('idempotent re-run, changed=0 (s)', warm)],
         'raw': {'cold_s': cold, 'rerun_s': warm},
+    }
+
+
+def floor(rounds: int) -> dict:
+    modules, site, ratio = [], [], []
+    _timed_site()
+    for number in range(1, rounds + 1):
+        seconds, _output = _timed_site(REPO / 'tools' / 'bench_floor.yml')
+        modules.append(round(seconds, 2))
+        seconds, output = _timed_site()
+        if _changed(output):
+            raise SystemExit(f'bench: the re-run of round {number} changed {_changed(output)} things:\n{output[-3000:]}')
+        site.append(round(seconds, 2))
+        ratio.append(round(site[-1] / modules[-1], 3))
+        print(f'round {number}: module calls only {modules[-1]:.2f} s, site.yml re-run {site[-1]:.2f} s, '
+              f'ratio {ratio[-1]:.2f}', flush=True)
+    return {
+        'rows': [('module calls only (s)', modules), ('site.yml idempotent re-run (s)', site),
+                 ('ratio re-run / module calls', ratio)],
+        'raw': {'modules_s': modules, 'rerun_s': site, 'ratio': ratio},
     }
 
 
@@ -148,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest='kind', required=True)
     one = sub.add_parser('converge', help='cold converge and idempotent re-run on fresh guests')
     one.add_argument('--rounds', type=int, default=3)
+    low = sub.add_parser('floor', help='the module calls of a re-run alone, against the re-run (needs `make lab`)')
+    low.add_argument('--rounds', type=int, default=3)
     two = sub.add_parser('throughput', help='wrk from the client: direct to a backend, then through the VIP')
     two.add_argument('--rounds', type=int, default=3)
     two.add_argument('--seconds', type=int, default=8)
@@ -157,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--rounds must be at least 1')
     if args.kind == 'converge':
         result = converge(args.rounds)
+    elif args.kind == 'floor':
+        result = floor(args.rounds)
     else:
         if args.seconds < 1 or args.connections < 1:
             parser.error('--seconds and --connections must be at least 1')
