@@ -10,7 +10,7 @@ import pathlib
 
 import yaml
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import FAULT_KINDS
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import FAULT_KINDS
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 ROLE = REPO / 'roles' / 'failover_drill'

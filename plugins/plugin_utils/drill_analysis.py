@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_svg import render_svg
 
 FAULT_KINDS = ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'backend_down')
 
