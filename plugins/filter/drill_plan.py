@@ -39,6 +39,7 @@ def _float(value):
 
 
 def _mapping(value):
+    """The value when it is a dict, else an empty one (a missing or malformed part of the inventory)."""
     return value if isinstance(value, Mapping) else {}
 
 
@@ -48,6 +49,7 @@ def _sort_key(value):
 
 
 def _unique(values):
+    """The values in their order, each once (the ``unique`` filter)."""
     out = []
     for value in values:
         if value not in out:
@@ -60,21 +62,24 @@ def drill_plan(kinds, runs):
     return [{'fault': kind, 'run': run} for run in range(1, _int(runs) + 1) for kind in kinds]
 
 
-def _ranked_nodes(instance):
-    """The instance's nodes as (host, node) pairs: highest priority first, then every MASTER before a BACKUP."""
-    nodes = list(_mapping(_mapping(instance).get('nodes')).items())
+def _sorted_nodes(pairs, instance, field):
+    """(host, node) pairs sorted by the node's ``field``, highest first, as ``sort(reverse=true)`` sorts them."""
     try:
-        nodes.sort(key=lambda pair: _sort_key(_mapping(pair[1]).get('priority')), reverse=True)
-        nodes.sort(key=lambda pair: _sort_key(_mapping(pair[1]).get('state')), reverse=True)
+        return sorted(pairs, key=lambda pair: _sort_key(_mapping(pair[1]).get(field)), reverse=True)
     except TypeError:
-        raise AnsibleFilterError('drill_nodes: the nodes of instance %r need comparable priorities and states'
-                                 % _mapping(instance).get('name'))
-    return nodes
+        raise AnsibleFilterError('the nodes of instance %r need comparable %s values'
+                                 % (_mapping(instance).get('name'), field))
+
+
+def _nodes(instance):
+    """The instance's nodes as (host, node) pairs, in the inventory's order."""
+    return list(_mapping(_mapping(instance).get('nodes')).items())
 
 
 def _master(instance):
-    nodes = _ranked_nodes(instance)
-    return nodes[0][0] if nodes else ''
+    """The MASTER node, or with nopreempt (every node BACKUP) the highest priority; ties in inventory order."""
+    ranked = _sorted_nodes(_sorted_nodes(_nodes(instance), instance, 'priority'), instance, 'state')
+    return ranked[0][0] if ranked else ''
 
 
 def drill_nodes(instance):
@@ -83,16 +88,12 @@ def drill_nodes(instance):
     The standby is the highest priority of the other nodes; '' when there is none.
     """
     master = _master(instance)
-    others = [pair for pair in _mapping(_mapping(instance).get('nodes')).items() if pair[0] != master]
-    try:
-        others.sort(key=lambda pair: _sort_key(_mapping(pair[1]).get('priority')), reverse=True)
-    except TypeError:
-        raise AnsibleFilterError('drill_nodes: the nodes of instance %r need comparable priorities'
-                                 % _mapping(instance).get('name'))
+    others = _sorted_nodes([pair for pair in _nodes(instance) if pair[0] != master], instance, 'priority')
     return {'master': master, 'standby': others[0][0] if others else ''}
 
 
 def _instance_vips(instance, drilled, timeout):
+    """The drill_vips entries of one instance's VIPs."""
     master = _master(instance)
     nopreempt = None
     out = []
@@ -105,7 +106,7 @@ def _instance_vips(instance, drilled, timeout):
 
 
 def drill_vips(instances, drilled, failback_timeout, timeout):
-    """Every VIP of every instance, the drilled instance's first: address, instance, drilled, master, nopreempt, timeout.
+    """Every VIP of every instance, the drilled instance's first, with its master, nopreempt and timeout.
 
     ``timeout`` of a VIP is ``failback_timeout`` for the drilled instance, else ``timeout`` plus the
     instance's preempt_delay: how long its return may take.
