@@ -60,7 +60,7 @@ bench-floor: setup ## Medians of 3: the module calls of a re-run alone, then the
 bench-throughput: setup ## Medians of 3: wrk from the client to one backend, then through the VIP (needs `make lab`)
 	python tools/bench.py throughput
 
-docs: setup ## Regenerate the role variable reference (docs/roles/) from meta/argument_specs.yml
+docs: setup ## Regenerate the role and module references (docs/roles/, docs/modules/) and the runbook's fault table
 	python tools/gen_role_docs.py
 
 changelog: setup ## Regenerate CHANGELOG.md from changelogs/ (add a fragment in changelogs/fragments/ first)

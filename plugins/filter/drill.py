@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import (
     DrillError,
     brief,
     build_report,
@@ -19,7 +19,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analy
     render_markdown,
     summarize,
 )
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_svg import render_svg
 
 _BUDGET_KEYS = ('advert_int', 'backup_priority', 'check_interval', 'check_fall', 'nginx_restart_time', 'margin',
                 'failback_max_failed', 'check_start_wait', 'check_stops_keepalived')

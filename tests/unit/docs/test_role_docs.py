@@ -50,3 +50,27 @@ def test_long_defaults_go_in_a_code_block():
     assert gen.default_text({'type': 'bool', 'default': False}) == ('`false`', None)
     assert gen.default_text({'type': 'str', 'default': ''}) == ('`""`', None)
     assert gen.default_text({'type': 'str', 'required': True}) == ('required', None)
+
+
+def test_runbook_fault_table_is_the_table_of_fault_kinds():
+    with open(os.path.join(ROOT, gen.RUNBOOK), encoding='utf-8') as handle:
+        committed = handle.read()
+    assert committed == gen.render_runbook(ROOT), (
+        'the fault table of %s differs from plugins/plugin_utils/drill_faults.py: run `make docs` and commit it'
+        % gen.RUNBOOK)
+
+
+def test_fault_table_has_one_row_per_kind_in_table_order():
+    table = gen.render_fault_table(ROOT).splitlines()
+    names = [entry['name'] for entry in gen.load_faults(ROOT)]
+    assert [row.split('`')[1] for row in table[2:]] == names
+    assert table[2].startswith('| `%s` (default) |' % gen.default_faults(ROOT)[0])
+    assert sum('(default)' in row for row in table) == len(gen.default_faults(ROOT))
+
+
+def test_generated_part_is_replaced_in_place():
+    text = 'intro\n%s\n\nold table\n\n%s\n\nafter\n' % (gen.FAULT_TABLE_BEGIN, gen.FAULT_TABLE_END)
+    assert gen.replace_generated(text, gen.FAULT_TABLE_BEGIN, gen.FAULT_TABLE_END, '| new |\n', 'x.md') == (
+        'intro\n%s\n\n| new |\n\n%s\n\nafter\n' % (gen.FAULT_TABLE_BEGIN, gen.FAULT_TABLE_END))
+    with pytest.raises(ValueError, match='x.md needs the line'):
+        gen.replace_generated('no markers\n', gen.FAULT_TABLE_BEGIN, gen.FAULT_TABLE_END, '', 'x.md')

@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import yaml
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import FAULT_KINDS
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import FAULT_KINDS
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_faults import fault_entries
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 ROLE = REPO / 'roles' / 'failover_drill'
@@ -35,11 +37,32 @@ def test_internal_variables_are_prefixed():
 
 
 def test_every_fault_kind_has_an_injection_and_a_restore():
-    kinds = _load(ROLE / 'vars' / 'main.yml')['__failover_drill_fault_kinds']
-    assert sorted(kinds) == sorted(FAULT_KINDS)
-    for kind in kinds:
-        assert (ROLE / 'tasks' / f'fault_{kind}.yml').is_file(), kind
-        assert (ROLE / 'tasks' / f'restore_{kind}.yml').is_file(), kind
+    for entry in fault_entries():
+        assert (ROLE / 'tasks' / entry['fault_tasks']).is_file(), entry['name']
+        assert (ROLE / 'tasks' / entry['restore_tasks']).is_file(), entry['name']
+
+
+def test_the_role_takes_its_fault_kinds_from_the_table():
+    variables = _load(ROLE / 'vars' / 'main.yml')
+    assert 'ha_lb.keepalived_nginx.drill_faults' in variables['__failover_drill_fault_table']
+    assert 'ha_lb.keepalived_nginx.drill_faults' in variables['__failover_drill_kind']
+    drill = (ROLE / 'tasks' / 'drill.yml').read_text()
+    restore = (ROLE / 'tasks' / 'restore.yml').read_text()
+    assert 'include_tasks: "{{ __failover_drill_kind.fault_tasks }}"' in drill
+    assert 'include_tasks: "{{ __failover_drill_kind.restore_tasks }}"' in restore
+
+
+def test_no_fault_kind_is_named_outside_its_task_files():
+    # Only fault_<kind>.yml and restore_<kind>.yml know a kind by name; the rest reads its table entry.
+    hooks = {name for entry in fault_entries() for name in (entry['fault_tasks'], entry['restore_tasks'])}
+    # A kind as a word of its own, or quoted or in a YAML list ('stop' is also an ordinary word).
+    distinct = '|'.join(re.escape(kind) for kind in FAULT_KINDS if kind != 'stop')
+    every = '|'.join(re.escape(kind) for kind in FAULT_KINDS)
+    named = re.compile(r"\b(%s)\b|['\"\[ ](%s)['\",\]]" % (distinct, every))
+    files = [p for p in sorted((ROLE / 'tasks').glob('*.yml')) if p.name not in hooks] + [ROLE / 'vars' / 'main.yml']
+    for path in files:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not named.search(line), '%s:%d names a fault kind: %s' % (path.name, number, line.strip())
 
 
 def test_probe_defaults_match_the_drill_targets():

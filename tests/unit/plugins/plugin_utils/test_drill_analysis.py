@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import (
     DrillError,
     analyze,
     brief,

@@ -10,14 +10,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_analysis import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import (
     DrillError,
     build_report,
     compute_budget,
     parse_probe_output,
     render_markdown,
 )
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import (
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_svg import (
     BACKEND_COLOURS,
     FAILED_COLOUR,
     render_svg,

@@ -25,19 +25,11 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.module_utils.drill_svg import render_svg
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_faults import fault_entry, fault_names
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_svg import render_svg
 
-FAULT_KINDS = ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'backend_down')
-
-# What each fault should do to the VIP, and whether two holders are expected.
-FAULT_EXPECTATIONS = {
-    'stop': {'vip_moves': True, 'two_holders': False},
-    'crash': {'vip_moves': True, 'two_holders': True},
-    'link_down': {'vip_moves': True, 'two_holders': False},
-    'nginx_stop': {'vip_moves': False, 'two_holders': False},
-    'nginx_broken': {'vip_moves': True, 'two_holders': False},
-    'backend_down': {'vip_moves': False, 'two_holders': False},
-}
+# The kinds in the order of the fault table (drill_faults.py); reports list them in this order.
+FAULT_KINDS = fault_names()
 
 
 class DrillError(ValueError):
@@ -81,51 +73,95 @@ def skew_time(backup_priority, advert_int):
     return (256 - backup_priority) / 256.0 * advert_int
 
 
-def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0, check_fall=2,
-                   nginx_restart_time=1.0, margin=0.25, failback_max_failed=0, check_start_wait=0.0,
-                   check_stops_keepalived=False):
-    """Allowed client-visible downtime and failures for one fault kind, derived from the configuration.
+def _skew_budget(v):
+    """Graceful stop: the standby takes over after its skew time."""
+    return v['skew'], 'skew (256-%d)/256*%g = %.3f s' % (v['backup_priority'], v['advert_int'], v['skew'])
 
-    graceful stop:    skew
-    hard failure:     3 * advert_int + skew     (master-down interval)
-    nginx stopped:    check_interval * check_fall + nginx_restart_time (the health script restarts it)
-    nginx broken:     every failing check first tries to start nginx and waits ``check_start_wait`` for it,
-                      so detection takes check_interval * check_fall + check_fall * check_start_wait; then a
-                      graceful hand-over: + skew. When the health script stops keepalived itself
-                      (``check_stops_keepalived``, the behaviour restart_then_stop) the first failing check
-                      ends it: check_interval + nginx_restart_time (the failed start) + check_start_wait + skew.
-    backend down:     no failed request (passive health checks retry the other backend)
-    plus ``margin`` seconds on every downtime figure.
-    """
-    if fault not in FAULT_EXPECTATIONS:
-        raise DrillError('unknown fault %r, expected one of %s' % (fault, ', '.join(FAULT_KINDS)))
+
+def _master_down_budget(v):
+    """Hard failure: the standby waits for the master-down interval."""
+    return v['master_down'], 'master-down 3*%g + skew %.3f = %.3f s' % (v['advert_int'], v['skew'], v['master_down'])
+
+
+def _detection_budget(v):
+    """nginx stopped: the health check notices it and the health script starts it again."""
+    return v['detection'], 'health check %g*%d + restart %g = %.3f s' % (
+        v['check_interval'], v['check_fall'], v['nginx_restart_time'], v['detection'])
+
+
+def _failing_check_budget(v):
+    """nginx cannot start: the health check fails until FAULT, or the health script stops keepalived."""
+    if v['check_stops_keepalived']:
+        base = v['check_interval'] + v['nginx_restart_time'] + v['check_start_wait'] + v['skew']
+        return base, ('one failing health check %g + start attempt %g + start wait %g, then keepalived stops itself: '
+                      'skew %.3f = %.3f s' % (v['check_interval'], v['nginx_restart_time'], v['check_start_wait'],
+                                              v['skew'], base))
+    base = v['check_interval'] * v['check_fall'] + v['check_fall'] * v['check_start_wait'] + v['skew']
+    return base, 'health check %g*%d + start wait %d*%g + skew %.3f = %.3f s' % (
+        v['check_interval'], v['check_fall'], v['check_fall'], v['check_start_wait'], v['skew'], base)
+
+
+def _no_outage_budget(v):
+    """Nothing the client should notice."""
+    return 0.0, 'no outage expected'
+
+
+# The downtime formulas a fault kind's ``budget`` names (drill_faults.py): each takes the budget's
+# inputs with skew, master_down and detection computed, and returns (seconds, formula text).
+BUDGET_FORMULAS = {
+    'skew': _skew_budget,
+    'master_down': _master_down_budget,
+    'detection': _detection_budget,
+    'failing_check': _failing_check_budget,
+    'none': _no_outage_budget,
+}
+
+
+def _check_budget_inputs(backup_priority, advert_int, check_interval, check_fall, margin, nginx_restart_time,
+                         check_start_wait):
+    """Refuse budget inputs no deployed configuration can have."""
     if not 1 <= backup_priority <= 254:
         raise DrillError('backup_priority must be 1-254, got %r' % backup_priority)
     if advert_int <= 0 or check_interval <= 0 or check_fall < 1 or margin < 0 or nginx_restart_time < 0 \
             or check_start_wait < 0:
         raise DrillError('advert_int and check_interval must be > 0, check_fall >= 1, margin, restart time and '
                          'start wait >= 0')
+
+
+def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0, check_fall=2,
+                   nginx_restart_time=1.0, margin=0.25, failback_max_failed=0, check_start_wait=0.0,
+                   check_stops_keepalived=False):
+    """Allowed client-visible downtime and failures for one fault kind, derived from the configuration.
+
+    The kind's entry in the fault table (drill_faults.py) names its formula (BUDGET_FORMULAS),
+    its failed-request limit and what it does to the VIP:
+
+    skew:          graceful stop, (256 - backup priority) / 256 * advert_int
+    master_down:   hard failure, 3 * advert_int + skew (master-down interval)
+    detection:     check_interval * check_fall + nginx_restart_time (the health script restarts nginx)
+    failing_check: every failing check first tries to start nginx and waits ``check_start_wait`` for it,
+                   so detection takes check_interval * check_fall + check_fall * check_start_wait; then a
+                   graceful hand-over: + skew. When the health script stops keepalived itself
+                   (``check_stops_keepalived``, the behaviour restart_then_stop) the first failing check
+                   ends it: check_interval + nginx_restart_time (the failed start) + check_start_wait + skew.
+    none:          no outage (a backend down: passive health checks retry the other backend)
+    plus ``margin`` seconds on every downtime figure.
+    """
+    if fault not in FAULT_KINDS:
+        raise DrillError('unknown fault %r, expected one of %s' % (fault, ', '.join(FAULT_KINDS)))
+    kind = fault_entry(fault)
+    _check_budget_inputs(backup_priority, advert_int, check_interval, check_fall, margin, nginx_restart_time,
+                         check_start_wait)
     skew = skew_time(backup_priority, advert_int)
     master_down = 3 * advert_int + skew
-    detection = check_interval * check_fall + nginx_restart_time
-    if fault == 'stop':
-        base, formula = skew, 'skew (256-%d)/256*%g = %.3f s' % (backup_priority, advert_int, skew)
-    elif fault in ('crash', 'link_down'):
-        base, formula = master_down, 'master-down 3*%g + skew %.3f = %.3f s' % (advert_int, skew, master_down)
-    elif fault == 'nginx_stop':
-        base, formula = detection, 'health check %g*%d + restart %g = %.3f s' % (
-            check_interval, check_fall, nginx_restart_time, detection)
-    elif fault == 'nginx_broken' and check_stops_keepalived:
-        base = check_interval + nginx_restart_time + check_start_wait + skew
-        formula = ('one failing health check %g + start attempt %g + start wait %g, then keepalived stops itself: '
-                   'skew %.3f = %.3f s' % (check_interval, nginx_restart_time, check_start_wait, skew, base))
-    elif fault == 'nginx_broken':
-        base = check_interval * check_fall + check_fall * check_start_wait + skew
-        formula = 'health check %g*%d + start wait %d*%g + skew %.3f = %.3f s' % (
-            check_interval, check_fall, check_fall, check_start_wait, skew, base)
-    else:
-        base, formula = 0.0, 'no outage expected'
-    budget = {
+    values = {
+        'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
+        'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'check_start_wait': check_start_wait,
+        'check_stops_keepalived': check_stops_keepalived, 'skew': skew, 'master_down': master_down,
+        'detection': check_interval * check_fall + nginx_restart_time,
+    }
+    base, formula = BUDGET_FORMULAS[kind['budget']](values)
+    return {
         'fault': fault,
         'inputs': {'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
                    'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'margin': margin,
@@ -134,11 +170,11 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
         'master_down_interval': round(master_down, 6),
         'max_downtime': round(base + margin, 6),
         'formula': '%s + margin %g s' % (formula, margin),
-        'max_failed': 0 if fault == 'backend_down' else None,
+        'max_failed': kind['max_failed'],
         'failback_max_failed': failback_max_failed,
+        'vip_moves': kind['vip_moves'],
+        'two_holders': kind['two_holders'],
     }
-    budget.update(FAULT_EXPECTATIONS[fault])
-    return budget
 
 
 # ---------------------------------------------------------------------------

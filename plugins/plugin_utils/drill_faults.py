@@ -1,0 +1,168 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The failover drill's fault kinds: one table, one entry per kind, in the order drills and reports use.
+
+Internal to the collection and controller-only: the drill_analysis budget and verdict, the
+drill_faults filter (for the role's tasks) and the runbook's fault table (tools/gen_role_docs.py)
+all read this table, so a kind means the same everywhere. Standard library only: the docs
+generator loads this file without Ansible.
+
+Each entry holds:
+
+  name               the kind, as failover_drill_faults names it
+  description        what the drill injects, and where (Markdown, for the runbook)
+  target             where the fault is injected: 'master' (the balancer holding the VIP) or
+                     'backend' (failover_drill_backend)
+  vip_moves          the VIP must leave the holder for the standby
+  two_holders        both balancers are expected to hold the VIP after the fault
+  target_unreachable the target cannot answer while the fault lasts (the drill does not ask it)
+  restarted_service  the service the holder's health script must have started again, or None
+  budget             the downtime formula: a key of drill_analysis.BUDGET_FORMULAS
+  max_failed         failed requests allowed after the fault, or None for no limit
+  finding            the FINDING line's end when two balancers hold the VIP after the fault;
+                     %s is the holder
+  outcome, restore   what is expected and how the drill repairs it (Markdown, for the runbook)
+  fault_tasks        the role's task file that injects the fault
+  restore_tasks      the role's task file that repairs what the fault broke
+
+Adding a kind: one entry here, and its two task files in roles/failover_drill/tasks/.
+"""
+
+from __future__ import annotations
+
+TARGETS = ('master', 'backend')
+
+FIELDS = ('name', 'description', 'target', 'vip_moves', 'two_holders', 'target_unreachable',
+          'restarted_service', 'budget', 'max_failed', 'finding', 'outcome', 'restore',
+          'fault_tasks', 'restore_tasks')
+
+FAULTS = (
+    {
+        'name': 'stop',
+        'description': '`systemctl stop keepalived` on the holder',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': False,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'skew',
+        'max_failed': None,
+        'finding': 'after keepalived stopped on %s',
+        'outcome': 'VIP moves to the standby after the skew time',
+        'restore': '`systemctl start keepalived`; the master takes the VIP back',
+        'fault_tasks': 'fault_stop.yml',
+        'restore_tasks': 'restore_stop.yml',
+    },
+    {
+        'name': 'crash',
+        'description': '`pkill -STOP` every keepalived process on the holder, then `pkill -KILL` the VRRP children '
+                       'before the main process (systemd would otherwise let a child hand over gracefully)',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': True,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'master_down',
+        'max_failed': None,
+        'finding': 'after the crash of %s; the restore (keepalived start) must clear the stale copy',
+        'outcome': 'the standby takes the VIP after the master-down interval; the crashed node keeps a stale copy: '
+                   '**two holders**, reported as a finding',
+        'restore': '`systemctl start keepalived` drops the stale copy; one holder again',
+        'fault_tasks': 'fault_crash.yml',
+        'restore_tasks': 'restore_crash.yml',
+    },
+    {
+        'name': 'link_down',
+        'description': "the holder's VRRP interface goes down for `failover_drill_link_down_seconds` (6 s); a systemd "
+                       'timer on the holder brings it back, so it returns without Ansible',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': False,
+        'target_unreachable': True,
+        'restarted_service': None,
+        'budget': 'master_down',
+        'max_failed': None,
+        'finding': 'after the link of %s went down',
+        'outcome': 'VIP moves after the master-down interval',
+        'restore': 'the link comes back (the drill also sets it up if the timer did not run)',
+        'fault_tasks': 'fault_link_down.yml',
+        'restore_tasks': 'restore_link_down.yml',
+    },
+    {
+        'name': 'nginx_stop',
+        'description': '`systemctl stop --no-block nginx` on the holder (the health script may start nginx again '
+                       'before the stop job ends)',
+        'target': 'master',
+        'vip_moves': False,
+        'two_holders': False,
+        'target_unreachable': False,
+        'restarted_service': 'nginx',
+        'budget': 'detection',
+        'max_failed': None,
+        'finding': 'after nginx stopped on %s',
+        'outcome': 'the health script starts nginx again; **the VIP does not move**',
+        'restore': '`systemctl start nginx` if it is still down',
+        'fault_tasks': 'fault_nginx_stop.yml',
+        'restore_tasks': 'restore_nginx_stop.yml',
+    },
+    {
+        'name': 'nginx_broken',
+        'description': 'writes an invalid directive to `failover_drill_nginx_broken_file` and stops nginx '
+                       '(`systemctl stop --no-block nginx`), which then cannot start',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': False,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'failing_check',
+        'max_failed': None,
+        'finding': 'after the nginx configuration of %s broke',
+        'outcome': 'the health check fails `fall` times, the holder goes to FAULT, VIP moves; with '
+                   '`keepalived_health_check_behaviour: restart_then_stop` the first failing check stops keepalived '
+                   'on the holder instead, and the VIP moves by a graceful hand-over',
+        'restore': 'removes the file, `systemctl start nginx` (and `systemctl start keepalived` when the health script '
+                   'stopped it); the master takes the VIP back',
+        'fault_tasks': 'fault_nginx_broken.yml',
+        'restore_tasks': 'restore_nginx_broken.yml',
+    },
+    {
+        'name': 'backend_down',
+        'description': '`systemctl stop nginx` on a backend (`failover_drill_backend`, default the first of `web`)',
+        'target': 'backend',
+        'vip_moves': False,
+        'two_holders': False,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'none',
+        'max_failed': 0,
+        'finding': 'while a backend was down (%s held the VIP)',
+        'outcome': 'no VIP move and **no failed request** (nginx retries the other backend)',
+        'restore': '`systemctl start nginx` on the backend',
+        'fault_tasks': 'fault_backend_down.yml',
+        'restore_tasks': 'restore_backend_down.yml',
+    },
+)
+
+
+class UnknownFault(ValueError):
+    """A fault kind that is not in the table."""
+
+
+def fault_names():
+    """Every kind's name, in table order."""
+    return tuple(entry['name'] for entry in FAULTS)
+
+
+def fault_entry(name):
+    """A copy of the entry of kind ``name``; UnknownFault when there is none."""
+    for entry in FAULTS:
+        if entry['name'] == name:
+            return dict(entry)
+    raise UnknownFault('unknown fault %r, expected one of %s' % (name, ', '.join(fault_names())))
+
+
+def fault_entries():
+    """A copy of every entry, in table order."""
+    return [dict(entry) for entry in FAULTS]
