@@ -24,10 +24,14 @@ Each entry holds:
   finding            the FINDING line's end when two balancers hold the VIP after the fault;
                      %s is the holder
   outcome, restore   what is expected and how the drill repairs it (Markdown, for the runbook)
-  fault_tasks        the role's task file that injects the fault
-  restore_tasks      the role's task file that repairs what the fault broke
+  fault_command      the command (argv) that injects the fault, run on the target and timed there;
+                     None when the kind needs more than one command: then
+  fault_tasks        the role's task file that injects it (fault_<kind>.yml), else None
+  restore_command    the command that repairs what the fault broke, on the target, timed; or None and
+  restore_tasks      the role's task file that repairs it (restore_<kind>.yml), else None
 
-Adding a kind: one entry here, and its two task files in roles/failover_drill/tasks/.
+Adding a kind: one entry here; a task file in roles/failover_drill/tasks/ only for a fault or a
+repair that one command cannot do.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ TARGETS = ('master', 'backend')
 
 FIELDS = ('name', 'description', 'target', 'vip_moves', 'two_holders', 'target_unreachable',
           'restarted_service', 'budget', 'max_failed', 'finding', 'outcome', 'restore',
-          'fault_tasks', 'restore_tasks')
+          'fault_command', 'restore_command', 'fault_tasks', 'restore_tasks')
 
 FAULTS = (
     {
@@ -52,8 +56,10 @@ FAULTS = (
         'finding': 'after keepalived stopped on %s',
         'outcome': 'VIP moves to the standby after the skew time',
         'restore': '`systemctl start keepalived`; the master takes the VIP back',
-        'fault_tasks': 'fault_stop.yml',
-        'restore_tasks': 'restore_stop.yml',
+        'fault_command': ['systemctl', 'stop', 'keepalived'],
+        'restore_command': ['systemctl', 'start', 'keepalived'],
+        'fault_tasks': None,
+        'restore_tasks': None,
     },
     {
         'name': 'crash',
@@ -70,8 +76,15 @@ FAULTS = (
         'outcome': 'the standby takes the VIP after the master-down interval; the crashed node keeps a stale copy: '
                    '**two holders**, reported as a finding',
         'restore': '`systemctl start keepalived` drops the stale copy; one holder again',
-        'fault_tasks': 'fault_crash.yml',
-        'restore_tasks': 'restore_crash.yml',
+        # Killing only the main PID is no crash: systemd then stops the VRRP child gracefully. Every
+        # keepalived process is frozen first, then the children die before the main process: once it is
+        # gone, systemd sends the rest SIGTERM and SIGCONT, and a child still alive would hand over.
+        'fault_command': ['sh', '-c', 'pkill -STOP -x keepalived'
+                          ' && pkill -KILL -x -P "$(pgrep -d, -x keepalived)" keepalived;'
+                          ' pkill -KILL -x keepalived'],
+        'restore_command': ['systemctl', 'start', 'keepalived'],
+        'fault_tasks': None,
+        'restore_tasks': None,
     },
     {
         'name': 'link_down',
@@ -87,6 +100,8 @@ FAULTS = (
         'finding': 'after the link of %s went down',
         'outcome': 'VIP moves after the master-down interval',
         'restore': 'the link comes back (the drill also sets it up if the timer did not run)',
+        'fault_command': None,
+        'restore_command': None,
         'fault_tasks': 'fault_link_down.yml',
         'restore_tasks': 'restore_link_down.yml',
     },
@@ -104,8 +119,12 @@ FAULTS = (
         'finding': 'after nginx stopped on %s',
         'outcome': 'the health script starts nginx again; **the VIP does not move**',
         'restore': '`systemctl start nginx` if it is still down',
-        'fault_tasks': 'fault_nginx_stop.yml',
-        'restore_tasks': 'restore_nginx_stop.yml',
+        # --no-block: the health script may start nginx while it is still stopping, and its start
+        # job then cancels the stop job, which a blocking systemctl reports as a failure.
+        'fault_command': ['systemctl', 'stop', '--no-block', 'nginx'],
+        'restore_command': ['systemctl', 'start', 'nginx'],
+        'fault_tasks': None,
+        'restore_tasks': None,
     },
     {
         'name': 'nginx_broken',
@@ -124,6 +143,8 @@ FAULTS = (
                    'on the holder instead, and the VIP moves by a graceful hand-over',
         'restore': 'removes the file, `systemctl start nginx` (and `systemctl start keepalived` when the health script '
                    'stopped it); the master takes the VIP back',
+        'fault_command': None,
+        'restore_command': None,
         'fault_tasks': 'fault_nginx_broken.yml',
         'restore_tasks': 'restore_nginx_broken.yml',
     },
@@ -140,8 +161,10 @@ FAULTS = (
         'finding': 'while a backend was down (%s held the VIP)',
         'outcome': 'no VIP move and **no failed request** (nginx retries the other backend)',
         'restore': '`systemctl start nginx` on the backend',
-        'fault_tasks': 'fault_backend_down.yml',
-        'restore_tasks': 'restore_backend_down.yml',
+        'fault_command': ['systemctl', 'stop', 'nginx'],
+        'restore_command': ['systemctl', 'start', 'nginx'],
+        'fault_tasks': None,
+        'restore_tasks': None,
     },
 )
 

@@ -108,7 +108,7 @@ def only(problems):
 
 def test_filters_registered():
     assert sorted(FILTERS) == ['keepalived_preflight', 'keepalived_preflight_hosts', 'nginx_lb_preflight',
-                            'nginx_web_preflight']
+                               'nginx_web_preflight']
 
 
 # A valid input has no problem ---------------------------------------------------------------

@@ -49,16 +49,21 @@ def test_every_entry_is_complete(entry):
 
 
 @pytest.mark.parametrize('entry', FAULTS, ids=[e['name'] for e in FAULTS])
-def test_every_entry_has_its_task_files(entry):
-    assert entry['fault_tasks'] == 'fault_%s.yml' % entry['name']
-    assert entry['restore_tasks'] == 'restore_%s.yml' % entry['name']
-    assert (TASKS / entry['fault_tasks']).is_file()
-    assert (TASKS / entry['restore_tasks']).is_file()
+def test_every_entry_has_a_command_or_its_task_file(entry):
+    for step in ('fault', 'restore'):
+        command, tasks = entry[step + '_command'], entry[step + '_tasks']
+        assert (command is None) != (tasks is None), step
+        if tasks is None:
+            assert isinstance(command, list) and command and all(isinstance(w, str) and w for w in command)
+        else:
+            assert tasks == '%s_%s.yml' % (step, entry['name'])
+            assert (TASKS / tasks).is_file()
 
 
 def test_every_task_file_of_a_kind_is_in_the_table():
     hooks = sorted(p.name for p in TASKS.glob('fault_*.yml')) + sorted(p.name for p in TASKS.glob('restore_*.yml'))
-    assert hooks == sorted(e['fault_tasks'] for e in FAULTS) + sorted(e['restore_tasks'] for e in FAULTS)
+    assert hooks == (sorted(e['fault_tasks'] for e in FAULTS if e['fault_tasks'])
+                     + sorted(e['restore_tasks'] for e in FAULTS if e['restore_tasks']))
 
 
 @pytest.mark.parametrize('name', fault_names())

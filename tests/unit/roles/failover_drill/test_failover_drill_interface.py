@@ -37,9 +37,15 @@ def test_internal_variables_are_prefixed():
 
 
 def test_every_fault_kind_has_an_injection_and_a_restore():
+    # A command from the table, or a task file of the role when one command cannot do it; never both.
     for entry in fault_entries():
-        assert (ROLE / 'tasks' / entry['fault_tasks']).is_file(), entry['name']
-        assert (ROLE / 'tasks' / entry['restore_tasks']).is_file(), entry['name']
+        for step in ('fault', 'restore'):
+            command, tasks = entry[step + '_command'], entry[step + '_tasks']
+            assert (command is None) != (tasks is None), (entry['name'], step)
+            if tasks is not None:
+                assert (ROLE / 'tasks' / tasks).is_file(), entry['name']
+            else:
+                assert command and all(isinstance(word, str) and word for word in command), entry['name']
 
 
 def test_the_role_takes_its_fault_kinds_from_the_table():
@@ -48,13 +54,15 @@ def test_the_role_takes_its_fault_kinds_from_the_table():
     assert 'ha_lb.keepalived_nginx.drill_faults' in variables['__failover_drill_kind']
     drill = (ROLE / 'tasks' / 'drill.yml').read_text()
     restore = (ROLE / 'tasks' / 'restore.yml').read_text()
-    assert 'include_tasks: "{{ __failover_drill_kind.fault_tasks }}"' in drill
-    assert 'include_tasks: "{{ __failover_drill_kind.restore_tasks }}"' in restore
+    assert 'include_tasks: "{{ __failover_drill_kind.fault_tasks or \'timed.yml\' }}"' in drill
+    assert '__failover_drill_timed_argv: "{{ __failover_drill_kind.fault_command }}"' in drill
+    assert 'include_tasks: "{{ __failover_drill_kind.restore_tasks or \'timed.yml\' }}"' in restore
+    assert '__failover_drill_timed_argv: "{{ __failover_drill_kind.restore_command }}"' in restore
 
 
 def test_no_fault_kind_is_named_outside_its_task_files():
     # Only fault_<kind>.yml and restore_<kind>.yml know a kind by name; the rest reads its table entry.
-    hooks = {name for entry in fault_entries() for name in (entry['fault_tasks'], entry['restore_tasks'])}
+    hooks = {name for entry in fault_entries() for name in (entry['fault_tasks'], entry['restore_tasks']) if name}
     # A kind as a word of its own, or quoted or in a YAML list ('stop' is also an ordinary word).
     distinct = '|'.join(re.escape(kind) for kind in FAULT_KINDS if kind != 'stop')
     every = '|'.join(re.escape(kind) for kind in FAULT_KINDS)
