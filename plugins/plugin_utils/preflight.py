@@ -744,19 +744,17 @@ def keepalived_preflight_hosts(hostvars, names, instances, host, play_members):
     interfaces were gathered (never the checked ``host`` itself: its facts are the input's own) and,
     for the play's members of the VRRP group, their ``keepalived_instances``.
     """
-    nodes = [name for inst in instances or [] if isinstance(inst, Mapping)
-             for name in (inst.get('nodes') if isinstance(inst.get('nodes'), Mapping) else {})]
+    nodes = [name for instance in _list(instances) for name in _mapping(_mapping(instance).get('nodes'))]
     out = {}
     for name in list(names) + nodes:
         if name in out:
             continue
-        known = name in hostvars
-        values = hostvars[name] if known else {}
-        entry = {'ansible_host': values.get('ansible_host', name) if known else name}
-        facts = values.get('ansible_facts') if known else None
+        values = hostvars[name] if name in hostvars else {}
+        entry = {'ansible_host': values.get('ansible_host', name)}
+        facts = values.get('ansible_facts')
         if name != host and isinstance(facts, Mapping) and 'interfaces' in facts:
             entry['facts'] = facts
         if name in play_members:
-            entry['keepalived_instances'] = values.get('keepalived_instances', []) if known else []
+            entry['keepalived_instances'] = values.get('keepalived_instances', [])
         out[name] = entry
     return out
