@@ -60,7 +60,7 @@ BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
     "iproute2", "curl", "ca-certificates", "procps", "sudo",
 ]
-REPO_PACKAGES = ["nginx", "keepalived", "wrk"]
+REPO_PACKAGES = ["nginx", "libnginx-mod-stream", "keepalived", "wrk"]
 # Bump when the way the base tree is prepared changes, so caches are rebuilt.
 RECIPE_VERSION = 3
 

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
     PreflightError,
     keepalived_preflight as _keepalived_preflight,
     keepalived_preflight_hosts,
-    nginx_lb_preflight as _nginx_lb_preflight,
+    nginx_lb_checks,
     nginx_web_preflight as _nginx_web_preflight,
 )
 
@@ -30,8 +31,12 @@ def nginx_web_preflight(data):
 
 
 def nginx_lb_preflight(data):
-    """A balancer's nginx input -> one message per problem (empty when fine)."""
-    return _run(_nginx_lb_preflight, data)
+    """A balancer's nginx input -> one message per problem (empty when fine); warnings (a certificate
+    close to its expiry) are shown as Ansible warnings."""
+    errors, warnings = _run(nginx_lb_checks, data)
+    for warning in warnings:
+        Display().warning(warning)
+    return errors
 
 
 def keepalived_preflight(data):

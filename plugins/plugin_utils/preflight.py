@@ -24,6 +24,7 @@ import re
 
 from collections.abc import Mapping
 
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import build as build_services
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight_settings import (
     check_command,
     check_settings,
@@ -226,13 +227,26 @@ def nginx_web_preflight(data):
 # nginx_lb ------------------------------------------------------------------------------------
 
 def nginx_lb_preflight(data):
-    """Problems with a balancer's nginx input.
+    """Problems with a balancer's nginx input (see nginx_lb_checks)."""
+    return nginx_lb_checks(data)[0]
+
+
+def nginx_lb_checks(data):
+    """Problems and warnings with a balancer's nginx input: ``(errors, warnings)``.
 
     ``data`` keys: os_family, supported_os_families, listen_port, method, methods,
-    backend_group, group_backends (the hosts of that group), backends, backend_port.
+    backend_group, group_backends (the hosts of that group), backends, backend_port; optional
+    ``services``: the input of services.build (the services, pools, certificates), whose
+    problems come after those of the single-server variables.
     """
     _require(data, NGINX_LB_KEYS, 'nginx_lb_preflight')
-    errors = []
+    errors, warnings = [], []
+    model = None
+    if 'services' in data:
+        model, service_errors, warnings = build_services(data['services'])
+    # The single-server variables make the default service and pool: checked where they are used.
+    default_pool_used = model is None or not _list(_mapping(data['services']).get('services')) or any(
+        pool['where'].endswith('(the default pool)') for pool in model['http_pools'] + model['stream_pools'])
     if data['os_family'] not in _list(data['supported_os_families']):
         errors.append('nginx_lb: OS family %s is not supported (supported: %s).'
                       % (text(data['os_family']), join(_list(data['supported_os_families']))))
@@ -241,8 +255,8 @@ def nginx_lb_preflight(data):
     methods = _list(data['methods'])
     if data['method'] not in methods:
         errors.append('nginx_lb_method=%s is unknown: use one of %s.' % (text(data['method']), join(methods)))
-    backends = _list(data['backends'])
-    if not backends and not _list(data['group_backends']):
+    backends = _list(data['backends']) if default_pool_used else []
+    if default_pool_used and not backends and not _list(data['group_backends']):
         errors.append('nginx_lb: no backends: the group nginx_lb_backend_group=%s is empty or missing and '
                       'nginx_lb_backends is empty. Add hosts to that group or list them in nginx_lb_backends.'
                       % text(data['backend_group']))
@@ -260,7 +274,9 @@ def nginx_lb_preflight(data):
                 if message:
                     errors.append(message)
     errors += check_settings('nginx_lb', _mapping(data.get('settings')))
-    return errors
+    if model is not None:
+        errors += service_errors
+    return errors, warnings
 
 
 # keepalived ----------------------------------------------------------------------------------

@@ -115,6 +115,14 @@ def _command(value):
     return isinstance(value, str) and value.strip() != '' and not re.search(r'["\r\n]', value)
 
 
+TLS_PROTOCOLS = ('TLSv1.2', 'TLSv1.3')
+
+
+def _tls_protocols(value):
+    # TLS 1.0 and 1.1 are deprecated (RFC 8996): not offered here.
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(item in TLS_PROTOCOLS for item in value)
+
+
 # kind -> (test, what it allows, an example of a valid value)
 KINDS = {
     'port': (lambda v: _count(v, 1) and int(v) <= 65535, 'a TCP port 1-65535', '80'),
@@ -148,6 +156,12 @@ KINDS = {
     'user': (lambda v: isinstance(v, str) and bool(_USER.match(v)), 'a user name', 'root'),
     'raw_lines': (_raw_lines, 'a list of one-line strings, each with as many { as }', "['vrrp_garp_master_delay 1']"),
     'weight': (_weight, 'a whole number from %d to %d' % (WEIGHT_MIN, WEIGHT_MAX), '0'),
+    'tls_protocols': (_tls_protocols, 'a list of TLS versions among %s' % ', '.join(TLS_PROTOCOLS), '[TLSv1.2, TLSv1.3]'),
+    'tls_session_cache': (lambda v: isinstance(v, str) and bool(re.match(r'^(off|none|shared:[A-Za-z0-9_]+:[0-9]+[km]?)$', v)),
+                          'off, none or shared:NAME:SIZE', 'shared:ha_lb_tls:10m'),
+    'days': (lambda v: _count(v, 0), 'a whole number of days, 0 or more', '21'),
+    'nginx_version': (lambda v: v == '' or (isinstance(v, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', v))),
+                      'empty (the version the OS packages) or a version such as 1.26.3', '1.26.3'),
     'seconds': (lambda v: _number(v) and float(v) > 0, 'a number of seconds above 0', '1'),
     'wait_seconds': (lambda v: _count(v, 0), 'a whole number of seconds, 0 or more', '2'),
 }
@@ -189,6 +203,12 @@ SETTINGS = {
         'nginx_lb_keepalive_requests': 'positive',
         'nginx_lb_access_log': 'access_log',
         'nginx_lb_error_log': 'error_log',
+        'nginx_lb_tls_protocols': 'tls_protocols',
+        'nginx_lb_tls_ciphers': 'nginx_value',
+        'nginx_lb_tls_session_cache': 'tls_session_cache',
+        'nginx_lb_tls_session_timeout': 'nginx_time',
+        'nginx_lb_tls_expiry_warning_days': 'days',
+        'nginx_lb_nginx_version': 'nginx_version',
     },
     'keepalived': {
         'keepalived_router_id': 'word',

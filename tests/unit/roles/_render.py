@@ -12,6 +12,7 @@ and the OS-family vars file, then per-test overrides.
 from __future__ import annotations
 
 import pathlib
+import sys
 
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
@@ -31,6 +32,20 @@ FACTS = {
 _LOADER = DataLoader()
 
 
+def _install_collection_finder():
+    """Let templates find the collection's own filters and lookups, as ansible-playbook does
+    (another test may have installed a finder of its own: it is replaced)."""
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+    path = str(REPO / 'collections')
+    current = AnsibleCollectionConfig.collection_finder
+    if current is None or path not in getattr(current, '_n_configured_paths', []):
+        # Modules imported before through the plain sys.path entry would shadow the finder's.
+        for name in [name for name in sys.modules if name == 'ansible_collections' or name.startswith('ansible_collections.')]:
+            del sys.modules[name]
+        _AnsibleCollectionFinder(paths=[path])._install()
+
+
 def _trusted(value):
     """Mark strings as templates, as Ansible does for role and vars files it loads itself."""
     if isinstance(value, str):
@@ -40,6 +55,9 @@ def _trusted(value):
     if isinstance(value, list):
         return [_trusted(item) for item in value]
     return value
+
+
+_install_collection_finder()
 
 
 def load_yaml(path: pathlib.Path):
@@ -58,6 +76,7 @@ def host_vars(inventory: str, host: str) -> dict:
 
 
 def role_vars(role: str, os_family: str, inventory: str | None = None, host: str = 'lb-1', **overrides) -> dict:
+    _install_collection_finder()
     variables: dict = {}
     variables.update(load_yaml(ROLES / role / 'defaults' / 'main.yml'))
     if inventory:
@@ -77,6 +96,7 @@ def role_vars(role: str, os_family: str, inventory: str | None = None, host: str
 
 
 def render(role: str, template: str, variables: dict) -> str:
+    _install_collection_finder()
     text = (ROLES / role / 'templates' / template).read_text()
     templar = Templar(loader=_LOADER, variables=variables)
     return templar.template(trust_as_template(text))

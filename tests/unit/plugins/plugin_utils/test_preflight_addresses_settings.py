@@ -209,6 +209,8 @@ VALID = {
     'listen_address': ['', '*', '198.51.100.140', '[2001:db8::1]', '2001:db8::1'], 'user': ['root', 'keepalived_script'],
     'raw_lines': [[], ['vrrp_garp_master_delay 1', 'notification_email { ops@example.com }']],
     'weight': [0, -253, '253', 10], 'seconds': [1, 0.5, '2', '1.5'], 'wait_seconds': [0, '2'],
+    'tls_protocols': [['TLSv1.2', 'TLSv1.3'], ['TLSv1.3']], 'tls_session_cache': ['shared:ha_lb_tls:10m', 'off', 'none'],
+    'days': [0, 21, '30'], 'nginx_version': ['', '1.22.1', '1.26'],
 }
 INVALID = {
     'port': [0, 65536, 'http', True, None], 'count': [-1, '1.5', 'x', True], 'positive': [0, '-1', '', None],
@@ -222,6 +224,8 @@ INVALID = {
     'nginx_value': ['', 'a;b', 'a{', 'x\ny'], 'listen_address': ['vip', '198.51.100.300', '0.0.0.0/0'],
     'user': ['Root', 'a b', '', '1x'], 'raw_lines': ['line', [''], ['a\nb'], ['open {'], [3]],
     'weight': [254, -254, '1.5', True], 'seconds': [0, '-1', 'x', True, '1e3'], 'wait_seconds': [-1, '1.5', None],
+    'tls_protocols': [[], ['TLSv1'], 'TLSv1.2', ['SSLv3', 'TLSv1.3']], 'tls_session_cache': ['builtin', 'shared:x', ''],
+    'days': [-1, 'x', None], 'nginx_version': ['latest', '1', 1.22],
 }
 
 
@@ -250,7 +254,7 @@ OWN_CHECKS = {
     'nginx_web': {'nginx_web_package_state', 'nginx_web_port', 'nginx_web_root', 'nginx_web_page_content'},
     'nginx_lb': {'nginx_lb_package_state', 'nginx_lb_listen_port', 'nginx_lb_listen_ipv6', 'nginx_lb_backend_group',
                  'nginx_lb_backend_port', 'nginx_lb_backends', 'nginx_lb_method', 'nginx_lb_hash_consistent',
-                 'nginx_lb_proxy_buffering'},
+                 'nginx_lb_proxy_buffering', 'nginx_lb_services', 'nginx_lb_pools', 'nginx_lb_tls_session_tickets'},
     'keepalived': {'keepalived_package_state', 'keepalived_group', 'keepalived_interface', 'keepalived_instances',
                    'keepalived_vrrp_scripts', 'keepalived_health_check_enabled', 'keepalived_health_check_mode',
                    'keepalived_health_check_behaviour', 'keepalived_health_check_interval',

@@ -1,0 +1,43 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""nginx_lb's internal filters for its services and pools (plugins/plugin_utils/services.py)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import (
+    build,
+    group_backends,
+    referenced_groups,
+)
+
+
+def nginx_lb_model(data):
+    """What nginx.conf renders for one balancer. The preflight has checked the input; a problem left
+    here (a role run without its preflight) still stops the run before a file is written."""
+    model, errors, _warnings = build(data)
+    if errors:
+        raise AnsibleFilterError('nginx_lb: ' + ' '.join(errors))
+    return model
+
+
+def nginx_lb_group_backends(hostvars, groups, names):
+    """group -> [{host, address, port}] for the groups the pools draw their backends from."""
+    return group_backends(hostvars, groups, names)
+
+
+def nginx_lb_pool_groups(pools, settings):
+    """The inventory groups the pools (the default one included) take their backends from."""
+    return referenced_groups(pools, settings)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            'nginx_lb_model': nginx_lb_model,
+            'nginx_lb_group_backends': nginx_lb_group_backends,
+            'nginx_lb_pool_groups': nginx_lb_pool_groups,
+        }
