@@ -49,6 +49,11 @@ CACHE = Path(os.environ.get("HA_LB_LAB_CACHE", "/var/lib/ha-lb-lab"))
 BASE = CACHE / "base"
 REPO = CACHE / "repo"
 SSH_DIR = CACHE / "ssh"
+# The lab's throwaway CA and the certificate of its HTTPS service (inventories/local), never committed.
+TLS_DIR = CACHE / "tls"
+TLS_NAMES = ["www.lab.test", "lab.test"]
+TLS_RENEW_SECONDS = 30 * 86400
+LB_VARS = REPO_ROOT / "inventories" / "local" / "group_vars" / "lb" / "vars.yml"
 SSH_KEY = SSH_DIR / "id_ed25519"
 RUN = CACHE / "run"
 LOCK = CACHE / "lock"
@@ -146,7 +151,8 @@ def load_guests(inventory: Path = INVENTORY) -> list[Guest]:
 def require_host_tools(for_build: bool) -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network bridge, mounts, containers): run it with sudo or as root")
-    tools = {"systemd-nspawn": "systemd-container", "ip": "iproute2", "ssh-keygen": "openssh-client"}
+    tools = {"systemd-nspawn": "systemd-container", "ip": "iproute2", "ssh-keygen": "openssh-client",
+             "openssl": "openssl"}
     if for_build:
         tools |= {"debootstrap": "debootstrap", "dpkg-scanpackages": "dpkg-dev"}
     missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
@@ -313,6 +319,44 @@ def ensure_ssh_key() -> None:
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ha-lb-lab", "-f", str(SSH_KEY)])
 
 
+def ensure_tls() -> None:
+    """A CA of the lab's own and a certificate for TLS_NAMES, issued again when it expires within 30 days."""
+    TLS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ca_key, ca, key, cert = (TLS_DIR / n for n in ("ca.key", "ca.crt", "www.lab.test.key", "www.lab.test.crt"))
+    if not (ca_key.is_file() and ca.is_file()):
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", str(ca_key), "-out", str(ca), "-days", "3650", "-subj", "/CN=ha-lb lab CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            quiet=True)
+        cert.unlink(missing_ok=True)
+    fresh = cert.is_file() and key.is_file() and run(
+        ["openssl", "x509", "-checkend", str(TLS_RENEW_SECONDS), "-noout", "-in", str(cert)],
+        check=False, quiet=True).returncode == 0
+    if fresh:
+        return
+    request = TLS_DIR / "www.lab.test.csr"
+    run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key),
+         "-out", str(request), "-subj", f"/CN={TLS_NAMES[0]}"], quiet=True)
+    extensions = TLS_DIR / "www.lab.test.ext"
+    extensions.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in TLS_NAMES) +
+                          "\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run(["openssl", "x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+         "-days", "90", "-sha256", "-extfile", str(extensions), "-out", str(cert)], quiet=True)
+    request.unlink()
+    for path in (key, ca_key):
+        os.chmod(path, 0o600)
+    log(f"tls: issued {cert} for {', '.join(TLS_NAMES)} (lab CA {ca})")
+
+
+def lab_vip() -> str | None:
+    """The first VIP of inventories/local, which the lab's service names resolve to."""
+    try:
+        instances = (yaml.safe_load(LB_VARS.read_text()) or {}).get("keepalived_instances") or []
+        return str(instances[0]["virtual_ipaddresses"][0]).split("/", maxsplit=1)[0]
+    except (OSError, LookupError, TypeError, yaml.YAMLError):
+        return None
+
+
 # ---------------------------------------------------------------- processes, mounts, cgroups
 
 
@@ -426,7 +470,18 @@ def prepare_guest(guest: Guest, guests: list[Guest]) -> None:
     (root / "etc/hostname").write_text(f"{guest.name}\n")
     hosts = ["127.0.0.1 localhost", f"127.0.1.1 {guest.name}", "::1 localhost ip6-localhost ip6-loopback"]
     hosts += [f"{g.address} {g.name}" for g in guests]
+    vip = lab_vip()
+    if vip:
+        hosts.append(f"{vip} {' '.join(TLS_NAMES)}")
     (root / "etc/hosts").write_text("\n".join(hosts) + "\n")
+    # Every guest trusts the lab CA, as a client of a real service trusts its public CA.
+    ca = (TLS_DIR / "ca.crt").read_text()
+    (root / "usr/local/share/ca-certificates").mkdir(parents=True, exist_ok=True)
+    (root / "usr/local/share/ca-certificates/ha-lb-lab.crt").write_text(ca)
+    bundle = root / "etc/ssl/certs/ca-certificates.crt"
+    if bundle.is_file() and ca not in bundle.read_text():
+        with bundle.open("a") as out:
+            out.write(ca)
     (root / "etc/systemd/network").mkdir(parents=True, exist_ok=True)
     (root / "etc/systemd/network/10-host0.network").write_text(
         f"[Match]\nName=host0\n\n[Network]\nAddress={guest.address}/{NETWORK.prefixlen}\nLinkLocalAddressing=no\n"
@@ -503,6 +558,7 @@ def up() -> None:
             build_base()
         check_network_free()
         ensure_ssh_key()
+        ensure_tls()
         try:
             ensure_bridge()
             to_start = [g for g in guests if not guest_running(g)]

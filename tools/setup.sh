@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(systemd-container debootstrap dpkg-dev openssh-client iproute2 make git shellcheck)
+apt_packages=(systemd-container debootstrap dpkg-dev openssh-client openssl iproute2 make git shellcheck)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed' || missing+=("$pkg")

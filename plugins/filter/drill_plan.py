@@ -209,6 +209,37 @@ def drill_stray_holders(results):
     return _unique(strays)
 
 
+def drill_probe_target(services, service, url, vip, listen_port):
+    """What the probe requests: ``{url, connect_to, error}``.
+
+    ``url`` given: that URL, resolved by the client. Else the nginx_lb service named ``service``
+    (``services`` is the master's nginx_lb_services): https://<its first server name>:<port>/ for a
+    TLS service, http://<name>:<port>/ for plain HTTP, http://<VIP>:<port>/ for a stream service
+    (the probe speaks HTTP through the pass-through), every one sent to the VIP. Neither: the VIP
+    on ``listen_port``, as before services existed. ``error`` says what is wrong, or is empty.
+    """
+    vip = str(vip)
+    if url:
+        return {'url': str(url), 'connect_to': '', 'error': ''}
+    if not service:
+        return {'url': 'http://%s:%d/' % (vip, _int(listen_port) or 80), 'connect_to': '', 'error': ''}
+    known = [entry for entry in (services or []) if isinstance(entry, Mapping)]
+    found = [entry for entry in known if entry.get('name') == service]
+    if not found:
+        return {'url': '', 'connect_to': '', 'error': 'failover_drill_service=%s is no service of the balancers '
+                '(nginx_lb_services: %s).' % (service, ', '.join(str(e.get('name')) for e in known) or 'none')}
+    entry = found[0]
+    tls = isinstance(entry.get('tls'), Mapping)
+    port = _int(entry.get('port')) or (443 if tls else 80)
+    if entry.get('mode', 'http') == 'stream':
+        return {'url': 'http://%s:%d/' % (vip, port), 'connect_to': '', 'error': ''}
+    names = [name for name in (entry.get('server_names') or []) if name not in ('_', '') and not str(name).startswith(('~', '*', '.'))]
+    host = names[0] if names else vip
+    default = 443 if tls else 80
+    return {'url': '%s://%s%s/' % ('https' if tls else 'http', host, '' if port == default else ':%d' % port),
+            'connect_to': vip if host != vip else '', 'error': ''}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -221,4 +252,5 @@ class FilterModule:
             'drill_not_running': drill_not_running,
             'drill_interfaces': drill_interfaces,
             'drill_stray_holders': drill_stray_holders,
+            'drill_probe_target': drill_probe_target,
         }

@@ -12,6 +12,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services im
     build,
     group_backends,
     referenced_groups,
+    vip_checks,
 )
 
 
@@ -34,10 +35,16 @@ def nginx_lb_pool_groups(pools, settings):
     return referenced_groups(pools, settings)
 
 
+def nginx_lb_vip_checks(services, vips, listen_port):
+    """The requests that show every service answering through the VIPs."""
+    return vip_checks(services, vips, listen_port)
+
+
 class FilterModule:
     def filters(self):
         return {
             'nginx_lb_model': nginx_lb_model,
             'nginx_lb_group_backends': nginx_lb_group_backends,
             'nginx_lb_pool_groups': nginx_lb_pool_groups,
+            'nginx_lb_vip_checks': nginx_lb_vip_checks,
         }

@@ -422,14 +422,15 @@ def _check_collisions(check, services):
             if key in reported:
                 continue
             both_http = socket['context'] == o_socket['context'] == 'http' and socket['tls'] == o_socket['tls']
-            if both_http and not _catch_all(socket['names']) and not _catch_all(o_socket['names']) \
+            # Name-based virtual hosts on one port: distinct names, at most one catch-all (the default server).
+            if both_http and not (_catch_all(socket['names']) and _catch_all(o_socket['names'])) \
                     and not set(socket['names']) & set(o_socket['names']):
-                continue  # name-based virtual hosts on one port
+                continue
             reported.add(key)
             where = 'every address' if '*' in (socket['address'], o_socket['address']) else socket['address']
             if both_http:
-                hint = ('give one of them another port or address, or give both server_names of their own (virtual '
-                        'hosts on one port need distinct names and no catch-all _)')
+                hint = ('give one of them another port or address, or give them server_names of their own (virtual '
+                        'hosts on one port need distinct names, and at most one of them the catch-all _)')
             else:
                 hint = 'give one of them another port or address (a port is plain HTTP, HTTPS or one stream service)'
             check.errors.append('%s and %s both listen on %s port %d: %s.'
@@ -437,29 +438,37 @@ def _check_collisions(check, services):
 
 
 def _listens(services, nginx_version):
-    """Each service's listen lines; the first server on a socket carries the socket's options."""
+    """Each service's listen lines. On a socket several services share, the catch-all one (else the
+    first) is the default server and carries the socket's options."""
     directive = version_tuple(nginx_version) >= HTTP2_DIRECTIVE_SINCE
-    h2 = {(s['address'], s['port']) for service in services if service.get('tls') and service['tls']['http2']
-          for s in _sockets(service) if s['tls']}
-    first = set()
+    sockets = [(service, socket) for service in services for socket in _sockets(service)]
+    h2 = {(s['address'], s['port']) for service, s in sockets
+          if s['tls'] and service.get('tls') and service['tls']['http2']}
+    owner = {}
+    for service, socket in sockets:
+        key = (socket['context'], socket['address'], socket['port'])
+        if key not in owner or (_catch_all(socket['names']) and not _catch_all(owner[key][1]['names'])):
+            owner[key] = (service, socket)
     for service in services:
         service['listens'], service['redirect_listens'] = [], []
-        for socket in _sockets(service):
-            address, port = socket['address'], socket['port']
-            options = []
-            if socket['tls']:
-                options.append('ssl')
-                if not directive and (address, port) in h2:
-                    options.append('http2')
-            if (socket['context'], address, port) not in first:
-                first.add((socket['context'], address, port))
-                if socket['context'] == 'http' and address in ('*', '[::]'):
-                    options.append('default_server')
-                options.append('reuseport')
-                if address == '[::]':
-                    options.append('ipv6only=on')
-            line = ' '.join([str(port) if address == '*' else '%s:%d' % (address, port)] + options)
-            service['listens' if socket['role'] == 'main' else 'redirect_listens'].append(line)
+    for service, socket in sockets:
+        address, port = socket['address'], socket['port']
+        options = []
+        if socket['tls']:
+            options.append('ssl')
+            if not directive and (address, port) in h2:
+                options.append('http2')
+        if owner[(socket['context'], address, port)][1] is socket:
+            if socket['context'] == 'http' and (address in ('*', '[::]') or len(
+                    [1 for _s, other in sockets if (other['context'], other['address'], other['port'])
+                     == (socket['context'], address, port)]) > 1):
+                options.append('default_server')
+            options.append('reuseport')
+            if address == '[::]':
+                options.append('ipv6only=on')
+        line = ' '.join([str(port) if address == '*' else '%s:%d' % (address, port)] + options)
+        service['listens' if socket['role'] == 'main' else 'redirect_listens'].append(line)
+    for service in services:
         service['http2_directive'] = bool(directive and service.get('tls') and service['tls']['http2'])
 
 
@@ -531,3 +540,27 @@ def build(data):
         'tls_files': tls_files,
     }
     return model, check.errors, check.warnings
+
+
+def vip_checks(services, vips, listen_port):
+    """What to request through the VIPs to see every service answer: ``[{url}]`` for HTTP(S) services
+    (on the service's address when it binds one, else on each VIP), ``[{host, port}]`` for stream ones.
+    Without services, the single HTTP service on ``listen_port``."""
+    checks = []
+    entries = [entry for entry in _list(services) if isinstance(entry, Mapping)]
+    if not entries:
+        entries = [{'name': 'default', 'port': listen_port}]
+    for entry in entries:
+        if not _bool(entry.get('health_check', True)):
+            continue
+        tls = isinstance(entry.get('tls'), Mapping)
+        port = _int(entry.get('port')) or (443 if tls else 80)
+        address = _shown(entry.get('listen_address', '')).strip()
+        hosts = [_listen_host(address)] if not is_wildcard(address) else [_listen_host(vip) for vip in _list(vips)]
+        for host in hosts:
+            if entry.get('mode', 'http') == 'stream':
+                checks.append({'service': entry.get('name'), 'host': host.strip('[]'), 'port': port})
+            else:
+                checks.append({'service': entry.get('name'),
+                               'url': '%s://%s:%d/' % ('https' if tls else 'http', host, port)})
+    return checks

@@ -45,8 +45,12 @@ def test_health_script_is_safe_for_script_security(hosts, name):
 @pytest.mark.parametrize('name', ['lb-1', 'lb-2'])
 def test_nginx_upstream_holds_the_web_group(hosts, hostvars, inventory, name):
     text = hosts[name].file('/etc/nginx/nginx.conf').content_string
-    servers = re.findall(r'^\s*server (\S+:\d+)', text, flags=re.M)
+    # The pool of the HTTP services (the stream service's pool has the same hosts, in a block of its own).
+    pool = re.search(r'^    upstream web_backends \{\n(.*?)^    \}', text, flags=re.M | re.S).group(1)
+    servers = re.findall(r'^\s*server (\S+:\d+)', pool, flags=re.M)
     assert servers == [f"{hostvars[web]['ansible_host']}:80" for web in inventory['web']['hosts']]
+    stream = re.search(r'^stream \{\n(.*?)^\}', text, flags=re.M | re.S).group(1)
+    assert re.findall(r'^\s*server (\S+:\d+)', stream, flags=re.M) == servers
     for directive in ('keepalive 64;', 'proxy_http_version 1.1;', 'worker_processes auto;'):
         assert directive in text
 

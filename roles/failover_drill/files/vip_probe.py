@@ -2,12 +2,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""HTTP probe that measures what a client sees while a virtual IP fails over.
+"""HTTP(S) probe that measures what a client sees while a virtual IP fails over.
 
 Run it with python3 (standard library only):
 
     python3 vip_probe.py --url http://198.51.100.140/ --output /tmp/probe.jsonl \
         --interval-ms 20 --timeout-ms 200 --duration 60 --stop-file /tmp/probe.stop
+    python3 vip_probe.py --url https://www.example.test/ --connect-to 198.51.100.140 --ca-file ca.crt ...
+
+With https, each request is a new TLS handshake as well (SNI and the certificate check use the
+URL's host name; --ca-file adds the CA to trust, else the system's CAs are used). --connect-to
+sends the requests to that address instead of resolving the host name, as curl's --resolve does.
 
 Every interval it sends one HTTP GET over a new TCP connection (a client that
 reconnects is what sees a failover) and writes one JSON object per line:
@@ -42,6 +47,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import sys
 import time
 import urllib.parse
@@ -57,7 +63,9 @@ def _on_signal(signum, frame):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Probe an HTTP URL at a fixed rate and record what a client sees.')
-    parser.add_argument('--url', required=True, help='http:// URL to GET, e.g. http://198.51.100.140/')
+    parser.add_argument('--url', required=True, help='http:// or https:// URL to GET, e.g. http://198.51.100.140/')
+    parser.add_argument('--connect-to', help='address to connect to instead of resolving the URL\'s host (e.g. the VIP)')
+    parser.add_argument('--ca-file', help='https: PEM file of the CA(s) to trust (default: the system\'s)')
     parser.add_argument('--interval-ms', type=float, default=20.0, help='milliseconds between request starts (default 20)')
     parser.add_argument('--timeout-ms', type=float, default=200.0, help='per-request timeout in milliseconds (default 200)')
     parser.add_argument('--duration', type=float, default=60.0,
@@ -70,8 +78,16 @@ def parse_args(argv=None):
                         help='response header to record in each sample (repeatable), e.g. X-Served-By')
     args = parser.parse_args(argv)
     url = urllib.parse.urlsplit(args.url)
-    if url.scheme != 'http' or not url.hostname:
-        parser.error('--url must be an http:// URL with a host')
+    if url.scheme not in ('http', 'https') or not url.hostname:
+        parser.error('--url must be an http:// or https:// URL with a host')
+    if args.ca_file and url.scheme != 'https':
+        parser.error('--ca-file needs an https:// URL')
+    args.tls = None
+    if url.scheme == 'https':
+        try:
+            args.tls = ssl.create_default_context(cafile=args.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            parser.error('--ca-file: %s' % exc)
     if not 0 < args.interval_ms <= 60000:
         parser.error('--interval-ms must be in (0, 60000]')
     if not 0 < args.timeout_ms <= 60000:
@@ -87,6 +103,10 @@ def parse_args(argv=None):
 
 def classify_error(exc):
     """A short, stable name for a failed request."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return 'tls_verify'
+    if isinstance(exc, ssl.SSLError):
+        return 'tls_error'
     if isinstance(exc, socket.timeout):
         return 'timeout'
     if isinstance(exc, ConnectionRefusedError):
@@ -104,10 +124,25 @@ def classify_error(exc):
     return type(exc).__name__
 
 
-def request_once(host, port, path, timeout, backend_re, headers):
-    """One GET on a fresh connection, bounded by ``timeout`` seconds overall."""
+class _Connection(http.client.HTTPConnection):
+    """HTTP or HTTPS to ``address`` (default: the host), with the host's name for Host, SNI and the certificate."""
+
+    def __init__(self, host, port, timeout, address=None, tls=None):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address or host
+        self._tls = tls
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._tls is not None:
+            self.sock = self._tls.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def request_once(host, port, path, timeout, backend_re, headers, address=None, tls=None):
+    """One GET on a fresh connection (and TLS session), bounded by ``timeout`` seconds overall."""
     started = time.monotonic()
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = _Connection(host, port, timeout, address=address, tls=tls)
     result = {'ok': False, 'status': None, 'backend': None, 'error': None}
     try:
         conn.connect()
@@ -142,7 +177,7 @@ def run(args, out):
     path = url.path or '/'
     if url.query:
         path += '?' + url.query
-    port = url.port or 80
+    port = url.port or (443 if url.scheme == 'https' else 80)
     interval = args.interval_ms / 1000.0
     timeout = args.timeout_ms / 1000.0
 
@@ -151,7 +186,8 @@ def run(args, out):
         out.flush()
 
     start = clocks()
-    emit(dict(start, type='start', url=args.url, interval_ms=args.interval_ms, timeout_ms=args.timeout_ms,
+    emit(dict(start, type='start', url=args.url, connect_to=args.connect_to, interval_ms=args.interval_ms,
+              timeout_ms=args.timeout_ms,
               duration=args.duration, stop_file=args.stop_file, host=socket.gethostname(), pid=os.getpid(),
               clock='CLOCK_MONOTONIC'))
     t0 = start['mono']
@@ -176,7 +212,8 @@ def run(args, out):
         if scheduled > now:
             time.sleep(scheduled - now)
         t = time.monotonic()
-        result = request_once(url.hostname, port, path, timeout, args.backend_re, args.header)
+        result = request_once(url.hostname, port, path, timeout, args.backend_re, args.header,
+                              address=args.connect_to, tls=args.tls)
         dur = time.monotonic() - t
         late = max(0.0, t - scheduled)
         max_late = max(max_late, late)

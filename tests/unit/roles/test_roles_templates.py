@@ -14,6 +14,8 @@ from ansible.template import Templar, trust_as_template
 from _render import render, role_vars
 
 OS_FAMILIES = ('Debian', 'RedHat')
+# The single-server variables alone: inventories/local's services and pools left out.
+FLAT = {'nginx_lb_services': [], 'nginx_lb_pools': {}}
 STAND_IN_SECRET = 'stand-in'
 
 
@@ -92,13 +94,13 @@ def test_lb_defaults_are_tuned_for_throughput():
     ('hash', 'hash $request_uri consistent;'),
 ])
 def test_lb_methods(method, directive):
-    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_method=method,
+    variables = role_vars('nginx_lb', 'Debian', 'local', **FLAT, nginx_lb_method=method,
                           nginx_lb_hash_key='$request_uri', nginx_lb_hash_consistent=True)
     assert directive in _lines(render('nginx_lb', 'nginx.conf.j2', variables))
 
 
 def test_lb_explicit_backends_and_keepalive_off():
-    variables = role_vars('nginx_lb', 'RedHat', 'local', nginx_lb_upstream_keepalive=0, nginx_lb_backends=[
+    variables = role_vars('nginx_lb', 'RedHat', 'local', **FLAT, nginx_lb_upstream_keepalive=0, nginx_lb_backends=[
         {'address': '10.0.0.5', 'port': 8080, 'weight': 3},
         {'address': '10.0.0.6', 'backup': True, 'max_fails': 3, 'fail_timeout': '5s'},
     ])
@@ -110,7 +112,7 @@ def test_lb_explicit_backends_and_keepalive_off():
 
 
 def test_lb_binding_the_vip_needs_nonlocal_bind_and_keeps_loopback():
-    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_listen_address='198.51.100.140')
+    variables = role_vars('nginx_lb', 'Debian', 'local', **FLAT, nginx_lb_listen_address='198.51.100.140')
     lines = _lines(render('nginx_lb', 'nginx.conf.j2', variables))
     assert 'listen 198.51.100.140:80 reuseport;' in lines
     assert 'listen 127.0.0.1:80 reuseport;' in lines
@@ -120,7 +122,7 @@ def test_lb_binding_the_vip_needs_nonlocal_bind_and_keeps_loopback():
 
 
 def test_lb_on_every_address_needs_no_nonlocal_bind():
-    templar = Templar(variables=role_vars('nginx_lb', 'Debian', 'local'))
+    templar = Templar(variables=role_vars('nginx_lb', 'Debian', 'local', **FLAT))
     assert templar.template(trust_as_template('{{ __nginx_lb_nonlocal_bind_keys }}')) == []
 
 
@@ -225,5 +227,43 @@ def test_keepalived_packages_per_os(os_family, packages):
     ('2001:db8::140', 'net.ipv6.ip_nonlocal_bind'),
 ])
 def test_nonlocal_bind_sysctl_file(address, key):
-    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_listen_address=address)
+    variables = role_vars('nginx_lb', 'Debian', 'local', **FLAT, nginx_lb_listen_address=address)
     assert f'{key} = 1' in _lines(render('nginx_lb', 'nonlocal_bind.conf.j2', variables))
+
+
+def _tls_services(pki):
+    return [{'name': 'web', 'pool': 'web_backends'},
+            {'name': 'www', 'server_names': ['www.lab.test'], 'pool': 'web_backends',
+             'tls': {'certificate': pki.chain, 'key': pki.key, 'redirect_http': True, 'hsts': True}},
+            {'name': 'tcp', 'mode': 'stream', 'port': 8081, 'pool': 'tcp', 'proxy_protocol': True}]
+
+
+@pytest.mark.parametrize(('os_family', 'major', 'http2'), [
+    ('Debian', '12', ('listen 443 ssl http2 default_server reuseport;', None)),
+    ('Debian', '13', ('listen 443 ssl default_server reuseport;', 'http2 on;')),
+])
+def test_lb_renders_https_stream_and_the_http2_syntax_of_the_release(os_family, major, http2):
+    from tls_fixtures import Pki
+    pki = Pki(names=('www.lab.test',))
+    variables = role_vars('nginx_lb', os_family, 'local', nginx_lb_services=_tls_services(pki),
+                          nginx_lb_pools={'tcp': {'backend_group': 'web', 'port': 80}})
+    variables['ansible_facts']['distribution_major_version'] = major
+    conf = render('nginx_lb', 'nginx.conf.j2', variables)
+    lines = _lines(conf)
+    assert http2[0] in lines and (http2[1] is None or http2[1] in lines)
+    assert 'http2 on;' not in lines if http2[1] is None else True
+    for expected in ('listen 80 default_server reuseport;', 'listen 80;', 'server_name www.lab.test;',
+                     'ssl_certificate /etc/nginx/tls/www.crt;', 'ssl_certificate_key /etc/nginx/tls/www.key;',
+                     'ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_session_tickets off;', 'return 301 https://$host$request_uri;',
+                     'add_header Strict-Transport-Security "max-age=31536000" always;', 'listen 8081 reuseport;',
+                     'proxy_pass tcp;', 'proxy_protocol on;', 'zone tcp_stream 64k;',
+                     'server 198.51.100.11:80 max_fails=1 fail_timeout=10s;'):
+        assert expected in lines, expected
+    assert _blocks_balanced(conf)
+    # The certificate files come first: nginx -t on the new nginx.conf reads them.
+    files = Templar(variables=variables).template(trust_as_template('{{ __nginx_lb_files }}'))
+    assert [(f['dest'], f['mode'], f.get('diff')) for f in files] == [
+        ('/etc/nginx/tls/www.crt', '0644', True), ('/etc/nginx/tls/www.key', '0600', False),
+        ('/etc/nginx/nginx.conf', '0644', None)]
+    key = render('nginx_lb', 'tls.pem.j2', dict(variables, item=files[1]))
+    assert key == pki.key.strip() + '\n'

@@ -51,6 +51,6 @@ def test_documented_as_internal(name):
 
 
 def test_every_drill_filter_file_is_covered():
-    assert len(_drill_filters()) == 16
+    assert len(_drill_filters()) == 17
     documented = sorted(p.stem for p in FILTERS.glob('drill*.yml'))
     assert documented == sorted(_drill_filters())

@@ -35,7 +35,7 @@ NOPREEMPT = {
 
 def test_every_filter_registered():
     assert sorted(F) == ['drill_check_vips', 'drill_interfaces', 'drill_nodes', 'drill_not_running', 'drill_plan',
-                         'drill_running', 'drill_service_hosts', 'drill_stray_holders', 'drill_vips']
+                         'drill_probe_target', 'drill_running', 'drill_service_hosts', 'drill_stray_holders', 'drill_vips']
 
 
 class TestPlan:
@@ -174,3 +174,21 @@ def test_stray_holders():
     ]
     assert F['drill_stray_holders'](results) == ['lb-2', 'lb-1']
     assert F['drill_stray_holders']([]) == []
+
+
+@pytest.mark.parametrize('service, url, expected', [
+    ('', '', {'url': 'http://198.51.100.140:80/', 'connect_to': '', 'error': ''}),
+    ('', 'https://www.example.test/x', {'url': 'https://www.example.test/x', 'connect_to': '', 'error': ''}),
+    ('www', '', {'url': 'https://www.lab.test/', 'connect_to': '198.51.100.140', 'error': ''}),
+    ('alt', '', {'url': 'https://alt.lab.test:8443/', 'connect_to': '198.51.100.140', 'error': ''}),
+    ('web', '', {'url': 'http://198.51.100.140/', 'connect_to': '', 'error': ''}),
+    ('tcp', '', {'url': 'http://198.51.100.140:8081/', 'connect_to': '', 'error': ''}),
+    ('nosuch', '', {'url': '', 'connect_to': '', 'error': 'failover_drill_service=nosuch is no service of the '
+                    'balancers (nginx_lb_services: web, www, alt, tcp).'}),
+])
+def test_drill_probe_target(service, url, expected):
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.drill_plan import drill_probe_target
+    services = [{'name': 'web', 'server_names': ['_']}, {'name': 'www', 'server_names': ['www.lab.test'], 'tls': {}},
+                {'name': 'alt', 'server_names': ['*.lab.test', 'alt.lab.test'], 'port': 8443, 'tls': {}},
+                {'name': 'tcp', 'mode': 'stream', 'port': 8081}]
+    assert drill_probe_target(services, service, url, '198.51.100.140', 80) == expected

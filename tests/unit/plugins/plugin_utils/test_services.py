@@ -128,7 +128,7 @@ def test_name_based_virtual_hosts_share_a_port():
 @pytest.mark.parametrize('services, message', [
     ([{'name': 'a', 'pool': 'web'}, {'name': 'b', 'pool': 'web'}],
      'nginx_lb_services[a] and nginx_lb_services[b] both listen on every address port 80: give one of them another '
-     'port or address, or give both server_names of their own'),
+     'port or address, or give them server_names of their own'),
     ([{'name': 'a', 'pool': 'web', 'port': 5432}, {'name': 'db', 'mode': 'stream', 'port': 5432, 'pool': 'db'}],
      'nginx_lb_services[a] and nginx_lb_services[db] both listen on every address port 5432: give one of them '
      'another port or address (a port is plain HTTP, HTTPS or one stream service).'),
@@ -141,12 +141,26 @@ def test_colliding_ports(services, message):
     assert any(message in e for e in errors_of(services, POOLS)), errors_of(services, POOLS)
 
 
-def test_a_redirect_port_collides_too(pki):
-    errors = errors_of([https(pki), {'name': 'plain', 'pool': 'web'}], POOLS,
+def test_a_redirect_port_collides_with_a_service_of_the_same_name(pki):
+    errors = errors_of([https(pki), {'name': 'plain', 'server_names': ['www.lab.test'], 'pool': 'web'}], POOLS,
                        tls={'www': {'certificate': pki.chain, 'key': pki.key}})
     assert errors == ['nginx_lb_services[www] and nginx_lb_services[plain] both listen on every address port 80: give '
-                      'one of them another port or address, or give both server_names of their own (virtual hosts on '
-                      'one port need distinct names and no catch-all _).']
+                      'one of them another port or address, or give them server_names of their own (virtual hosts on '
+                      'one port need distinct names, and at most one of them the catch-all _).']
+
+
+def test_a_catch_all_is_the_default_server_of_a_shared_port(pki):
+    model = ok([https(pki), {'name': 'plain', 'pool': 'web'}], POOLS,
+               tls={'www': {'certificate': pki.chain, 'key': pki.key}})
+    www, plain = model['http_services']
+    assert www['redirect_listens'] == ['80'] and plain['listens'] == ['80 default_server reuseport']
+    assert www['listens'] == ['443 ssl http2 default_server reuseport']
+    plain_on_vip = {'name': 'plain', 'pool': 'web', 'listen_address': '198.51.100.140'}
+    on_vip = ok([https(pki, listen_address='198.51.100.140'), plain_on_vip], POOLS,
+                tls={'www': {'certificate': pki.chain, 'key': pki.key}})
+    assert on_vip['http_services'][1]['listens'] == ['198.51.100.140:80 default_server reuseport',
+                                                     '127.0.0.1:80 default_server reuseport']
+    assert on_vip['http_services'][0]['redirect_listens'] == ['198.51.100.140:80', '127.0.0.1:80']
 
 
 @pytest.mark.parametrize('services, pools, message', [
@@ -211,3 +225,18 @@ def test_group_backends_reads_hostvars():
                 {'host': 'web-2', 'address': 'web-2', 'port': 8080},
                 {'host': 'gone', 'address': 'gone', 'port': None}],
         'none': []}
+
+
+def test_vip_checks_cover_every_service():
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import vip_checks
+    services = [{'name': 'web', 'pool': 'p'}, {'name': 'www', 'tls': {}, 'pool': 'p'},
+                {'name': 'tcp', 'mode': 'stream', 'port': 8081, 'pool': 'p'},
+                {'name': 'own', 'listen_address': '198.51.100.150', 'port': 8080, 'pool': 'p'},
+                {'name': 'quiet', 'port': 81, 'pool': 'p', 'health_check': False}]
+    assert vip_checks(services, ['198.51.100.140'], 80) == [
+        {'service': 'web', 'url': 'http://198.51.100.140:80/'}, {'service': 'www', 'url': 'https://198.51.100.140:443/'},
+        {'service': 'tcp', 'host': '198.51.100.140', 'port': 8081},
+        {'service': 'own', 'url': 'http://198.51.100.150:8080/'}]
+    assert vip_checks([], ['198.51.100.140', '198.51.100.141'], 8080) == [
+        {'service': 'default', 'url': 'http://198.51.100.140:8080/'},
+        {'service': 'default', 'url': 'http://198.51.100.141:8080/'}]

@@ -89,13 +89,17 @@ def test_molecule_runs_every_fault_kind_after_verify():
     imports = [(play['ansible.builtin.import_playbook'], play.get('vars', {})) for play in plays]
     drill, site = '../../playbooks/failover_drill.yml', '../../playbooks/site.yml'
     # Every kind with the inventory's health behaviour, then deployed and drilled with restart_then_stop
-    # (keepalived stops itself), then the inventory's deployment again.
+    # (keepalived stops itself), then the inventory's deployment again; then over HTTPS and through the
+    # TCP service.
     stop = {'keepalived_health_check_behaviour': 'restart_then_stop'}
     assert imports == [
         (drill, {'failover_drill_faults': 'all'}),
         (site, stop),
         (drill, dict(stop, failover_drill_faults='all')),
         (site, {}),
+        (drill, {'failover_drill_faults': ['stop', 'link_down', 'nginx_stop'], 'failover_drill_service': 'www',
+                 'failover_drill_ca_file': '/var/lib/ha-lb-lab/tls/ca.crt'}),
+        (drill, {'failover_drill_faults': ['stop'], 'failover_drill_service': 'tcp'}),
     ]
 
 

@@ -12,9 +12,12 @@ import io
 import json
 import os
 import socket
+import ssl
 import threading
 
 import pytest
+
+from tls_fixtures import Pki, cert_pem
 
 PROBE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'failover_drill', 'files', 'vip_probe.py')
 _spec = importlib.util.spec_from_file_location('vip_probe', PROBE)
@@ -50,9 +53,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def server():
     handlers = {}
 
-    def start(**attrs):
+    def start(tls=None, **attrs):
         handler = type('H', (Handler,), attrs)
         httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+        if tls is not None:
+            httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
         httpd.daemon_threads = True
         httpd.connections = set()
         thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
@@ -135,8 +140,53 @@ def test_stop_file(server, tmp_path):
     assert records[-1]['reason'] == 'stop_file' and records[-1]['samples'] == 0
 
 
+@pytest.fixture(scope='module')
+def pki(tmp_path_factory):
+    """A CA, a server certificate for www.lab.test, and the server side's TLS context."""
+    pki = Pki(names=('www.lab.test',))
+    where = tmp_path_factory.mktemp('pki')
+    (where / 'ca.crt').write_text(cert_pem(pki.ca))
+    (where / 'chain.crt').write_text(pki.chain)
+    (where / 'server.key').write_text(pki.key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(where / 'chain.crt'), str(where / 'server.key'))
+    pki.server_context = context
+    pki.ca_file = str(where / 'ca.crt')
+    return pki
+
+
+def test_https_to_an_address_with_the_name_for_sni_and_the_certificate(server, pki):
+    httpd = server(tls=pki.server_context)
+    records = run_probe(['--url', 'https://www.lab.test:%d/' % httpd.server_port, '--connect-to', '127.0.0.1',
+                         '--ca-file', pki.ca_file, '--duration', '0.3', '--timeout-ms', '500'])
+    samples = records[1:-1]
+    assert records[0]['connect_to'] == '127.0.0.1'
+    assert samples and all(s['ok'] and s['status'] == 200 and s['backend'] == 'web-2' for s in samples)
+    # A new TCP connection, and so a new TLS handshake, per request.
+    assert len(httpd.connections) == len(samples)
+
+
+def test_https_with_an_unknown_ca_or_name_fails_the_requests(server, pki):
+    httpd = server(tls=pki.server_context)
+    untrusted = run_probe(['--url', 'https://www.lab.test:%d/' % httpd.server_port, '--connect-to', '127.0.0.1',
+                           '--duration', '0.1', '--timeout-ms', '500'])[1:-1]
+    wrong_name = run_probe(['--url', 'https://shop.lab.test:%d/' % httpd.server_port, '--connect-to', '127.0.0.1',
+                            '--ca-file', pki.ca_file, '--duration', '0.1', '--timeout-ms', '500'])[1:-1]
+    assert untrusted and all(s['error'] == 'tls_verify' and not s['ok'] for s in untrusted)
+    assert wrong_name and all(s['error'] == 'tls_verify' for s in wrong_name)
+
+
+def test_plain_http_to_a_tls_port_is_an_error(server, pki):
+    httpd = server(tls=pki.server_context)
+    samples = run_probe(['--url', 'http://127.0.0.1:%d/' % httpd.server_port, '--duration', '0.1',
+                         '--timeout-ms', '300'])[1:-1]
+    assert samples and not any(s['ok'] for s in samples)
+
+
 @pytest.mark.parametrize('argv', [
-    ['--url', 'https://198.51.100.140/'],
+    ['--url', 'ftp://198.51.100.140/'],
+    ['--url', 'http://198.51.100.140/', '--ca-file', '/etc/hostname'],
+    ['--url', 'https://198.51.100.140/', '--ca-file', '/nonexistent/ca.crt'],
     ['--url', 'http://198.51.100.140/', '--duration', '3601'],
     ['--url', 'http://198.51.100.140/', '--interval-ms', '0'],
     ['--url', 'http://198.51.100.140/', '--timeout-ms', '-5'],
