@@ -12,6 +12,11 @@
   throughput   per round, back to back from the client: wrk straight to one web backend,
                then through the VIP; reports both rates and their ratio (installs wrk on the
                client from the lab's local apt repository first)
+  tls          per round, back to back from the client, through the VIP: wrk over plain HTTP,
+               then over HTTPS (keep-alive connections, the lab's service www), their ratio, and
+               the CPU the MASTER's nginx spends per request for each (its processes' /proc
+               counters); then new TLS connections per second with `openssl s_time`: full
+               handshakes (TLS 1.3 and 1.2) and TLS 1.2 ones that resume a cached session
 
 Both print a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
@@ -118,6 +123,83 @@ def _wrk(url: str, seconds: int, connections: int) -> float:
     return float(match.group(1))
 
 
+def _on(host: str, command: str, timeout: int = 120) -> str:
+    done = _run([str(BIN / 'ansible'), host, '-i', str(INVENTORY), '-m', 'ansible.builtin.shell', '-a', command],
+                timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f'bench: {command} on {host} failed:\n{done.stdout[-2000:]}{done.stderr[-1000:]}')
+    return done.stdout
+
+
+# Clock ticks nginx's processes have used (user + system), read from /proc on the balancer.
+_NGINX_TICKS = ("for p in $(pgrep -x nginx); do cut -d' ' -f14,15 /proc/$p/stat; done "
+                "| awk '{t += $1 + $2} END {print \"ticks\", t}'; getconf CLK_TCK | sed 's/^/hz /'")
+
+
+def _nginx_cpu(host: str) -> float:
+    out = _on(host, _NGINX_TICKS)
+    ticks = float(re.search(r'ticks (\d+)', out).group(1))
+    return ticks / float(re.search(r'hz (\d+)', out).group(1))
+
+
+def _wrk_cpu(url: str, seconds: int, connections: int, balancer: str) -> tuple[float, float]:
+    """Requests per second, and CPU microseconds the balancer's nginx spent per request."""
+    before = _nginx_cpu(balancer)
+    rate = _wrk(url, seconds, connections)
+    spent = _nginx_cpu(balancer) - before
+    return rate, round(spent / (rate * seconds) * 1e6, 1)
+
+
+def _s_time(target: str, seconds: int, options: str) -> float:
+    """New TLS connections per second from the client (openssl s_time: handshakes, no request)."""
+    out = _on('client', f'openssl s_time -connect {target} -time {seconds} {options} 2>&1 | grep "real seconds"',
+              timeout=seconds + 60)
+    match = re.search(r'(\d+) connections in (\d+) real seconds', out)
+    if not match:
+        raise SystemExit(f'bench: openssl s_time on the client printed no rate:\n{out[-2000:]}')
+    return round(int(match.group(1)) / max(1, int(match.group(2))), 1)
+
+
+def tls(rounds: int, seconds: int, connections: int) -> dict:
+    _install_wrk()
+    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
+    hostvars = inventory['_meta']['hostvars']
+    balancer = inventory['lb']['hosts'][0]
+    services = hostvars[balancer].get('nginx_lb_services') or []
+    www = next((s for s in services if isinstance(s.get('tls'), dict)), None)
+    if www is None:
+        raise SystemExit('bench: tls needs an HTTPS service in nginx_lb_services of inventories/local')
+    name = www['server_names'][0]
+    vip = hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0]
+    port = www.get('port', 443)
+    rows = {key: [] for key in ('http', 'https', 'ratio', 'http_cpu', 'https_cpu', 'new13', 'new12', 'resumed12')}
+    for number in range(1, rounds + 1):
+        http, http_cpu = _wrk_cpu(f'http://{vip}:80/', seconds, connections, balancer)
+        https, https_cpu = _wrk_cpu(f'https://{name}:{port}/', seconds, connections, balancer)
+        # s_time reuses a session only through a TLS 1.2 session ID (the server's shared cache).
+        new13 = _s_time(f'{vip}:{port}', seconds, '-new')
+        new12 = _s_time(f'{vip}:{port}', seconds, '-new -tls1_2')
+        resumed12 = _s_time(f'{vip}:{port}', seconds, '-reuse -tls1_2')
+        for key, value in (('http', http), ('https', https), ('ratio', round(https / http, 3)),
+                           ('http_cpu', http_cpu), ('https_cpu', https_cpu), ('new13', new13), ('new12', new12),
+                           ('resumed12', resumed12)):
+            rows[key].append(value)
+        print(f'round {number}: http {http:.0f} req/s ({http_cpu} us of nginx CPU each), https {https:.0f} req/s '
+              f'({https_cpu} us), ratio {rows["ratio"][-1]:.2f}; new TLS connections/s: TLS 1.3 {new13}, '
+              f'TLS 1.2 {new12}, TLS 1.2 resumed {resumed12}', flush=True)
+    return {
+        'rows': [('plain HTTP through the VIP, keep-alive (req/s)', rows['http']),
+                 ('HTTPS through the VIP, keep-alive (req/s)', rows['https']),
+                 ('ratio HTTPS / HTTP', rows['ratio']),
+                 (f'nginx CPU per plain request on {balancer} (us)', rows['http_cpu']),
+                 (f'nginx CPU per HTTPS request on {balancer} (us)', rows['https_cpu']),
+                 ('new TLS 1.3 connections, full handshake (per s)', rows['new13']),
+                 ('new TLS 1.2 connections, full handshake (per s)', rows['new12']),
+                 ('TLS 1.2 connections resuming a cached session (per s)', rows['resumed12'])],
+        'raw': dict(rows, seconds=seconds, connections=connections),
+    }
+
+
 def _install_wrk() -> None:
     """wrk comes from the lab's local apt repository; the client is a throwaway guest."""
     done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.apt',
@@ -177,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     two.add_argument('--rounds', type=int, default=3)
     two.add_argument('--seconds', type=int, default=8)
     two.add_argument('--connections', type=int, default=64)
+    three = sub.add_parser('tls', help='plain HTTP against HTTPS through the VIP, and TLS handshakes per second')
+    three.add_argument('--rounds', type=int, default=3)
+    three.add_argument('--seconds', type=int, default=8)
+    three.add_argument('--connections', type=int, default=64)
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error('--rounds must be at least 1')
@@ -187,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.seconds < 1 or args.connections < 1:
             parser.error('--seconds and --connections must be at least 1')
-        result = throughput(args.rounds, args.seconds, args.connections)
+        result = (throughput if args.kind == 'throughput' else tls)(args.rounds, args.seconds, args.connections)
     print(_report(args.kind, result, sys.argv[1:] if argv is None else argv))
     return 0
 

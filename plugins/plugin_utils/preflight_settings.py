@@ -156,6 +156,9 @@ KINDS = {
     'user': (lambda v: isinstance(v, str) and bool(_USER.match(v)), 'a user name', 'root'),
     'raw_lines': (_raw_lines, 'a list of one-line strings, each with as many { as }', "['vrrp_garp_master_delay 1']"),
     'weight': (_weight, 'a whole number from %d to %d' % (WEIGHT_MIN, WEIGHT_MAX), '0'),
+    'health_targets': (lambda v: isinstance(v, (list, tuple)) and all(
+        isinstance(t, str) and (bool(_URL.match(t)) or bool(re.match(r'^tcp://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', t)))
+        for t in v), 'a list of http:// or https:// URLs and tcp://HOST:PORT addresses', '[http://127.0.0.1/healthz]'),
     'tls_protocols': (_tls_protocols, 'a list of TLS versions among %s' % ', '.join(TLS_PROTOCOLS), '[TLSv1.2, TLSv1.3]'),
     'tls_session_cache': (lambda v: isinstance(v, str) and bool(re.match(r'^(off|none|shared:[A-Za-z0-9_]+:[0-9]+[km]?)$', v)),
                           'off, none or shared:NAME:SIZE', 'shared:ha_lb_tls:10m'),
@@ -218,6 +221,7 @@ SETTINGS = {
         'keepalived_health_check_service': 'unit',
         'keepalived_health_check_process': 'unit',
         'keepalived_health_check_url': 'url',
+        'keepalived_health_check_targets': 'health_targets',
         'keepalived_health_check_timeout': 'positive',
         'keepalived_health_check_start_wait': 'wait_seconds',
         'keepalived_health_check_weight': 'weight',

@@ -211,7 +211,8 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
 
 
 def test_health_script_timeout_covers_the_restart():
-    conf = render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', 'Debian', 'local'))
+    conf = render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', 'Debian', 'local',
+                                                                keepalived_health_check_targets=[]))
     # start_wait 2 s + one 1 s check + 1 s margin.
     assert 'timeout 4' in _lines(conf)
 
@@ -267,3 +268,19 @@ def test_lb_renders_https_stream_and_the_http2_syntax_of_the_release(os_family, 
         ('/etc/nginx/nginx.conf', '0644', None)]
     key = render('nginx_lb', 'tls.pem.j2', dict(variables, item=files[1]))
     assert key == pki.key.strip() + '\n'
+
+
+def test_health_script_checks_every_target_in_turn():
+    variables = role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=[
+        'http://127.0.0.1/healthz', 'https://127.0.0.1:8443/healthz', 'tcp://127.0.0.1:5432'])
+    script = render('keepalived', 'check_nginx.sh.j2', variables)
+    body = script.split('healthy() {\n', 1)[1].split('\n}', 1)[0].splitlines()
+    assert body == [
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz || return 1',
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 --insecure https://127.0.0.1:8443/healthz '
+        '|| return 1',
+        "    /usr/bin/python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), "
+        "float(sys.argv[3])).close()' 127.0.0.1 5432 1 2>/dev/null"]
+    conf = render('keepalived', 'keepalived.conf.j2', variables)
+    # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
+    assert 'timeout 6' in _lines(conf)

@@ -211,6 +211,8 @@ VALID = {
     'weight': [0, -253, '253', 10], 'seconds': [1, 0.5, '2', '1.5'], 'wait_seconds': [0, '2'],
     'tls_protocols': [['TLSv1.2', 'TLSv1.3'], ['TLSv1.3']], 'tls_session_cache': ['shared:ha_lb_tls:10m', 'off', 'none'],
     'days': [0, 21, '30'], 'nginx_version': ['', '1.22.1', '1.26'],
+    'health_targets': [[], ['http://127.0.0.1/healthz', 'https://127.0.0.1:8443/healthz', 'tcp://127.0.0.1:5432',
+                            'tcp://[::1]:5432']],
 }
 INVALID = {
     'port': [0, 65536, 'http', True, None], 'count': [-1, '1.5', 'x', True], 'positive': [0, '-1', '', None],
@@ -226,6 +228,7 @@ INVALID = {
     'weight': [254, -254, '1.5', True], 'seconds': [0, '-1', 'x', True, '1e3'], 'wait_seconds': [-1, '1.5', None],
     'tls_protocols': [[], ['TLSv1'], 'TLSv1.2', ['SSLv3', 'TLSv1.3']], 'tls_session_cache': ['builtin', 'shared:x', ''],
     'days': [-1, 'x', None], 'nginx_version': ['latest', '1', 1.22],
+    'health_targets': ['http://127.0.0.1/', ['ftp://x/'], ['tcp://127.0.0.1'], ['tcp://a b:1'], ["http://x/'"]],
 }
 
 
