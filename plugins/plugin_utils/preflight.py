@@ -246,7 +246,7 @@ def nginx_lb_checks(data):
         model, service_errors, warnings = build_services(data['services'])
     # The single-server variables make the default service and pool: checked where they are used.
     default_pool_used = model is None or not _list(_mapping(data['services']).get('services')) or any(
-        pool['where'].endswith('(the default pool)') for pool in model['http_pools'] + model['stream_pools'])
+        pool['default'] for pool in model['http_pools'] + model['stream_pools'])
     if data['os_family'] not in _list(data['supported_os_families']):
         errors.append('nginx_lb: OS family %s is not supported (supported: %s).'
                       % (text(data['os_family']), join(_list(data['supported_os_families']))))

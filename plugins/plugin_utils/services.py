@@ -231,7 +231,7 @@ def _pool(check, name, raw, settings, groups, is_default):
         check.unknown(where, entry, POOL_KEYS)
         if not _NAME.match(str(name)):
             check.errors.append('nginx_lb_pools: the pool name %s must be one word of letters, digits, _, . or -.' % name)
-    pool = {'name': str(name), 'where': where}
+    pool = {'name': str(name), 'where': where, 'default': is_default}
     for key, variable in POOL_DEFAULTS.items():
         pool[key] = entry.get(key, settings.get(variable))
     for key, kind in POOL_KINDS.items():

@@ -251,8 +251,9 @@ def test_lb_renders_https_stream_and_the_http2_syntax_of_the_release(os_family, 
     variables['ansible_facts']['distribution_major_version'] = major
     conf = render('nginx_lb', 'nginx.conf.j2', variables)
     lines = _lines(conf)
-    assert http2[0] in lines and (http2[1] is None or http2[1] in lines)
-    assert 'http2 on;' not in lines if http2[1] is None else True
+    listen, directive = http2
+    assert listen in lines
+    assert ('http2 on;' in lines) == (directive is not None)
     for expected in ('listen 80 default_server reuseport;', 'listen 80;', 'server_name www.lab.test;',
                      'ssl_certificate /etc/nginx/tls/www.crt;', 'ssl_certificate_key /etc/nginx/tls/www.key;',
                      'ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_session_tickets off;', 'return 301 https://$host$request_uri;',
