@@ -175,11 +175,11 @@ def test_bad_tls_input_fails_in_preflight_with_nothing_changed(hosts, hostvars, 
 
 def test_the_health_check_asks_every_service(hosts):
     script = hosts['lb-2'].file('/etc/keepalived/check_nginx.sh').content_string
-    assert '--insecure https://127.0.0.1/healthz' in script and "127.0.0.1 8081 1" in script
+    assert '--insecure https://127.0.0.1/healthz' in script and "listening 127.0.0.1 8081" in script
     assert hosts['lb-2'].run('/etc/keepalived/check_nginx.sh').rc == 0
     # The same script with the stream service's port on one nothing listens on: the check fails
     # (on the backup, with restart_then_fault: nothing else happens there).
-    broken = script.replace('127.0.0.1 8081 1', '127.0.0.1 8099 1')
-    hosts['lb-2'].run(f'cat > /var/tmp/check_broken.sh <<"EOF"\n{broken}\nEOF')
+    broken = script.replace('listening 127.0.0.1 8081', 'listening 127.0.0.1 8099')
+    hosts['lb-2'].run(f'cat > /var/tmp/check_broken.sh <<"BROKEN_CHECK"\n{broken}\nBROKEN_CHECK')
     assert hosts['lb-2'].run('sh /var/tmp/check_broken.sh').rc == 1
     hosts['lb-2'].run('rm -f /var/tmp/check_broken.sh')

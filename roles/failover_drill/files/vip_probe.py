@@ -24,7 +24,8 @@ reconnects is what sees a failover) and writes one JSON object per line:
     {"type": "end", "reason": "stop_file", "mono": ..., "wall": ..., "samples": ..., ...}
 
 ``t`` is CLOCK_MONOTONIC (time.monotonic()) when the request started, ``dur``
-the seconds until the answer or the error, ``late`` how far the start was
+the seconds until the answer or the error (a failed sample also carries the
+error's text in ``detail``), ``late`` how far the start was
 behind its schedule. Requests are scheduled on a fixed grid (start + n *
 interval) so timing does not drift; when a request runs past the next slot
 (a timeout), the missed slots are skipped, not sent in a burst, and counted
@@ -163,6 +164,7 @@ def request_once(host, port, path, timeout, backend_re, headers, address=None, t
             result['error'] = 'status_%d' % response.status
     except (OSError, http.client.HTTPException) as exc:
         result['error'] = classify_error(exc)
+        result['detail'] = str(exc)[:200]
     finally:
         conn.close()
     return result
@@ -228,6 +230,8 @@ def run(args, out):
             sample['missed'] = missed
         if 'headers' in result:
             sample['headers'] = result['headers']
+        if 'detail' in result:
+            sample['detail'] = result['detail']
         emit(sample)
         ok_count += 1 if result['ok'] else 0
         seq += 1

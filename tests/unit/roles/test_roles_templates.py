@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 
 import pytest
 from ansible.template import Templar, trust_as_template
@@ -271,6 +274,52 @@ def test_lb_renders_https_stream_and_the_http2_syntax_of_the_release(os_family, 
     assert key == pki.key.strip() + '\n'
 
 
+def _listening_function(script: str) -> str:
+    """The health script's listening() function, with its python path, as a shell snippet."""
+    start = script.index('listening() {')
+    return script[start:script.index('\n}\n', start) + 3]
+
+
+@pytest.mark.parametrize('family', [socket.AF_INET, socket.AF_INET6])
+def test_health_script_listening_reads_the_kernels_listeners(tmp_path, family):
+    """tcp:// targets: a listener on the port (wildcard or the address itself) passes, nothing listening or
+    a listener on another address fails, and the check never connects (no session reaches a backend)."""
+    variables = role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=['tcp://127.0.0.1:5432'])
+    function = _listening_function(render('keepalived', 'check_nginx.sh.j2', variables))
+    function = function.replace('/usr/bin/python3', sys.executable)
+    loopback = '127.0.0.1' if family == socket.AF_INET else '::1'
+
+    def listening(host: str, port: int) -> int:
+        return subprocess.run(['sh', '-c', function + f'listening {host} {port}'], check=False).returncode
+
+    try:
+        server = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        pytest.skip('no IPv6 on this machine')
+    with server:
+        try:
+            server.bind((loopback, 0))
+        except OSError:
+            pytest.skip('no IPv6 loopback on this machine')
+        port = server.getsockname()[1]
+        # Bound but not listening: no.
+        assert listening(loopback, port) == 1
+        server.listen()
+        assert listening(loopback, port) == 0
+        # Listening on the loopback address only: another address is not served.
+        other = '198.51.100.77' if family == socket.AF_INET else '2001:db8::77'
+        assert listening(other, port) == 1
+        server.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            server.accept()
+    assert listening(loopback, port) == 1
+    wildcard = socket.socket(family, socket.SOCK_STREAM)
+    with wildcard:
+        wildcard.bind(('0.0.0.0' if family == socket.AF_INET else '::', 0))
+        wildcard.listen()
+        assert listening(loopback, wildcard.getsockname()[1]) == 0
+
+
 def test_health_script_checks_every_target_in_turn():
     variables = role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=[
         'http://127.0.0.1/healthz', 'https://127.0.0.1:8443/healthz', 'tcp://127.0.0.1:5432'])
@@ -280,8 +329,7 @@ def test_health_script_checks_every_target_in_turn():
         '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz || return 1',
         '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 --insecure https://127.0.0.1:8443/healthz '
         '|| return 1',
-        "    /usr/bin/python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), "
-        "float(sys.argv[3])).close()' 127.0.0.1 5432 1 2>/dev/null"]
+        '    listening 127.0.0.1 5432 2>/dev/null']
     conf = render('keepalived', 'keepalived.conf.j2', variables)
     # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
     assert 'timeout 6' in _lines(conf)

@@ -90,7 +90,7 @@ def test_molecule_runs_every_fault_kind_after_verify():
     drill, site = '../../playbooks/failover_drill.yml', '../../playbooks/site.yml'
     # Every kind with the inventory's health behaviour, then deployed and drilled with restart_then_stop
     # (keepalived stops itself), then the inventory's deployment again; then over HTTPS and through the
-    # TCP service.
+    # TCP service (over HTTPS the failback may reset the one TLS connection in flight at the move).
     stop = {'keepalived_health_check_behaviour': 'restart_then_stop'}
     assert imports == [
         (drill, {'failover_drill_faults': 'all'}),
@@ -98,7 +98,7 @@ def test_molecule_runs_every_fault_kind_after_verify():
         (drill, dict(stop, failover_drill_faults='all')),
         (site, {}),
         (drill, {'failover_drill_faults': ['stop', 'link_down', 'nginx_stop'], 'failover_drill_service': 'www',
-                 'failover_drill_ca_file': '/var/lib/ha-lb-lab/tls/ca.crt'}),
+                 'failover_drill_ca_file': '/var/lib/ha-lb-lab/tls/ca.crt', 'failover_drill_failback_max_failed': 1}),
         (drill, {'failover_drill_faults': ['stop'], 'failover_drill_service': 'tcp'}),
     ]
 

@@ -104,6 +104,7 @@ def test_connection_refused_recorded():
     records = run_probe(['--url', 'http://127.0.0.1:%d/' % port, '--duration', '0.1'])
     samples = records[1:-1]
     assert samples and all(not s['ok'] and s['error'] == 'refused' for s in samples)
+    assert all('refused' in s['detail'].lower() for s in samples)
     assert records[-1]['failed'] == len(samples)
 
 
@@ -174,6 +175,7 @@ def test_https_with_an_unknown_ca_or_name_fails_the_requests(server, pki):
                             '--ca-file', pki.ca_file, '--duration', '0.1', '--timeout-ms', '500'])[1:-1]
     assert untrusted and all(s['error'] == 'tls_verify' and not s['ok'] for s in untrusted)
     assert wrong_name and all(s['error'] == 'tls_verify' for s in wrong_name)
+    assert all("hostname mismatch" in s['detail'].lower() for s in wrong_name)
 
 
 def test_plain_http_to_a_tls_port_is_an_error(server, pki):
