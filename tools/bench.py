@@ -14,9 +14,10 @@
                client from the lab's local apt repository first)
   tls          per round, back to back from the client, through the VIP: wrk over plain HTTP,
                then over HTTPS (keep-alive connections, the lab's service www), their ratio, and
-               the CPU the MASTER's nginx spends per request for each (its processes' /proc
-               counters); then new TLS connections per second with `openssl s_time`: full
-               handshakes (TLS 1.3 and 1.2) and TLS 1.2 ones that resume a cached session
+               the CPU per request for each that the MASTER's nginx spends (its processes' /proc
+               counters) and that wrk spends on the client; then new TLS connections per second
+               with `openssl s_time`: full handshakes (TLS 1.3 and 1.2) and TLS 1.2 ones that
+               resume a cached session
 
 Both print a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
@@ -111,16 +112,25 @@ def floor(rounds: int) -> dict:
 
 
 def _wrk(url: str, seconds: int, connections: int) -> float:
+    return _wrk_client(url, seconds, connections)[0]
+
+
+def _wrk_client(url: str, seconds: int, connections: int) -> tuple[float, float]:
+    """Requests per second, and the CPU seconds wrk itself used on the client (its shell's children counters)."""
     command = f'wrk -t2 -c{connections} -d{seconds}s {url}'
-    done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.command',
-                 '-a', command], timeout=seconds + 60)
+    # Fields 16 and 17 of /proc/<shell>/stat: user and system ticks of the children it waited for.
+    shell = f"{command}; echo wrk-ticks $(cut -d' ' -f16,17 /proc/$$/stat) hz $(getconf CLK_TCK)"
+    done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.shell',
+                 '-a', shell], timeout=seconds + 60)
     match = re.search(r'Requests/sec:\s+([\d.]+)', done.stdout)
     if done.returncode != 0 or not match:
         raise SystemExit(f'bench: {command} on the client failed:\n{done.stdout[-2000:]}{done.stderr[-1000:]}')
     errors = re.search(r'Non-2xx or 3xx responses: (\d+)|Socket errors: .*', done.stdout)
     if errors:
         raise SystemExit(f'bench: {command} saw errors: {errors.group(0)}')
-    return float(match.group(1))
+    ticks = re.search(r'wrk-ticks (\d+) (\d+) hz (\d+)', done.stdout)
+    cpu = (int(ticks.group(1)) + int(ticks.group(2))) / int(ticks.group(3)) if ticks else float('nan')
+    return float(match.group(1)), cpu
 
 
 def _on(host: str, command: str, timeout: int = 120) -> str:
@@ -142,12 +152,13 @@ def _nginx_cpu(host: str) -> float:
     return ticks / float(re.search(r'hz (\d+)', out).group(1))
 
 
-def _wrk_cpu(url: str, seconds: int, connections: int, balancer: str) -> tuple[float, float]:
-    """Requests per second, and CPU microseconds the balancer's nginx spent per request."""
+def _wrk_cpu(url: str, seconds: int, connections: int, balancer: str) -> tuple[float, float, float]:
+    """Requests per second, and CPU microseconds per request spent by the balancer's nginx and by wrk."""
     before = _nginx_cpu(balancer)
-    rate = _wrk(url, seconds, connections)
+    rate, client = _wrk_client(url, seconds, connections)
     spent = _nginx_cpu(balancer) - before
-    return rate, round(spent / (rate * seconds) * 1e6, 1)
+    requests = rate * seconds
+    return rate, round(spent / requests * 1e6, 1), round(client / requests * 1e6, 1)
 
 
 def _s_time(target: str, seconds: int, options: str) -> float:
@@ -172,20 +183,22 @@ def tls(rounds: int, seconds: int, connections: int) -> dict:
     name = www['server_names'][0]
     vip = hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0]
     port = www.get('port', 443)
-    rows = {key: [] for key in ('http', 'https', 'ratio', 'http_cpu', 'https_cpu', 'new13', 'new12', 'resumed12')}
+    rows = {key: [] for key in ('http', 'https', 'ratio', 'http_cpu', 'https_cpu', 'http_wrk', 'https_wrk',
+                                'new13', 'new12', 'resumed12')}
     for number in range(1, rounds + 1):
-        http, http_cpu = _wrk_cpu(f'http://{vip}:80/', seconds, connections, balancer)
-        https, https_cpu = _wrk_cpu(f'https://{name}:{port}/', seconds, connections, balancer)
+        http, http_cpu, http_wrk = _wrk_cpu(f'http://{vip}:80/', seconds, connections, balancer)
+        https, https_cpu, https_wrk = _wrk_cpu(f'https://{name}:{port}/', seconds, connections, balancer)
         # s_time reuses a session only through a TLS 1.2 session ID (the server's shared cache).
         new13 = _s_time(f'{vip}:{port}', seconds, '-new')
         new12 = _s_time(f'{vip}:{port}', seconds, '-new -tls1_2')
         resumed12 = _s_time(f'{vip}:{port}', seconds, '-reuse -tls1_2')
         for key, value in (('http', http), ('https', https), ('ratio', round(https / http, 3)),
-                           ('http_cpu', http_cpu), ('https_cpu', https_cpu), ('new13', new13), ('new12', new12),
+                           ('http_cpu', http_cpu), ('https_cpu', https_cpu), ('http_wrk', http_wrk),
+                           ('https_wrk', https_wrk), ('new13', new13), ('new12', new12),
                            ('resumed12', resumed12)):
             rows[key].append(value)
-        print(f'round {number}: http {http:.0f} req/s ({http_cpu} us of nginx CPU each), https {https:.0f} req/s '
-              f'({https_cpu} us), ratio {rows["ratio"][-1]:.2f}; new TLS connections/s: TLS 1.3 {new13}, '
+        print(f'round {number}: http {http:.0f} req/s ({http_cpu} us of nginx CPU each, {http_wrk} us of wrk), '
+              f'https {https:.0f} req/s ({https_cpu} us, {https_wrk} us), ratio {rows["ratio"][-1]:.2f}; new TLS connections/s: TLS 1.3 {new13}, '
               f'TLS 1.2 {new12}, TLS 1.2 resumed {resumed12}', flush=True)
     return {
         'rows': [('plain HTTP through the VIP, keep-alive (req/s)', rows['http']),
@@ -193,6 +206,8 @@ def tls(rounds: int, seconds: int, connections: int) -> dict:
                  ('ratio HTTPS / HTTP', rows['ratio']),
                  (f'nginx CPU per plain request on {balancer} (us)', rows['http_cpu']),
                  (f'nginx CPU per HTTPS request on {balancer} (us)', rows['https_cpu']),
+                 ('wrk CPU per plain request on the client (us)', rows['http_wrk']),
+                 ('wrk CPU per HTTPS request on the client (us)', rows['https_wrk']),
                  ('new TLS 1.3 connections, full handshake (per s)', rows['new13']),
                  ('new TLS 1.2 connections, full handshake (per s)', rows['new12']),
                  ('TLS 1.2 connections resuming a cached session (per s)', rows['resumed12'])],
