@@ -198,8 +198,8 @@ def tls(rounds: int, seconds: int, connections: int) -> dict:
                            ('resumed12', resumed12)):
             rows[key].append(value)
         print(f'round {number}: http {http:.0f} req/s ({http_cpu} us of nginx CPU each, {http_wrk} us of wrk), '
-              f'https {https:.0f} req/s ({https_cpu} us, {https_wrk} us), ratio {rows["ratio"][-1]:.2f}; new TLS connections/s: TLS 1.3 {new13}, '
-              f'TLS 1.2 {new12}, TLS 1.2 resumed {resumed12}', flush=True)
+              f'https {https:.0f} req/s ({https_cpu} us, {https_wrk} us), ratio {rows["ratio"][-1]:.2f}; '
+              f'new TLS connections/s: TLS 1.3 {new13}, TLS 1.2 {new12}, TLS 1.2 resumed {resumed12}', flush=True)
     return {
         'rows': [('plain HTTP through the VIP, keep-alive (req/s)', rows['http']),
                  ('HTTPS through the VIP, keep-alive (req/s)', rows['https']),

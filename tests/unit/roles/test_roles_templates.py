@@ -281,7 +281,7 @@ def _listening_function(script: str) -> str:
 
 
 @pytest.mark.parametrize('family', [socket.AF_INET, socket.AF_INET6])
-def test_health_script_listening_reads_the_kernels_listeners(tmp_path, family):
+def test_health_script_listening_reads_the_kernels_listeners(family):
     """tcp:// targets: a listener on the port (wildcard or the address itself) passes, nothing listening or
     a listener on another address fails, and the check never connects (no session reaches a backend)."""
     variables = role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=['tcp://127.0.0.1:5432'])
