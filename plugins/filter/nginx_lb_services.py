@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import (
     build,
     group_backends,
+    health_targets,
     referenced_groups,
     vip_checks,
 )
@@ -40,6 +41,11 @@ def nginx_lb_vip_checks(services, vips, listen_port):
     return vip_checks(services, vips, listen_port)
 
 
+def nginx_lb_health_targets(services, health_location='/healthz'):
+    """What keepalived's health check asks on a balancer to see every one of its services."""
+    return health_targets(services, health_location)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -47,4 +53,5 @@ class FilterModule:
             'nginx_lb_group_backends': nginx_lb_group_backends,
             'nginx_lb_pool_groups': nginx_lb_pool_groups,
             'nginx_lb_vip_checks': nginx_lb_vip_checks,
+            'nginx_lb_health_targets': nginx_lb_health_targets,
         }

@@ -564,3 +564,32 @@ def vip_checks(services, vips, listen_port):
                 checks.append({'service': entry.get('name'),
                                'url': '%s://%s:%d/' % ('https' if tls else 'http', host, port)})
     return checks
+
+
+def health_targets(services, health_location='/healthz'):
+    """What keepalived's health check asks on the balancer itself to see every service with
+    ``health_check`` on: ``http(s)://<loopback>:<port><health_location>`` for an HTTP service (and its
+    redirect port), ``tcp://<loopback>:<port>`` for a stream service. nginx listens on the loopback
+    address for every service (a service bound to a VIP as well), and answers the health location on
+    every HTTP port itself. No services: an empty list (the check's own URL then applies).
+    Each target once, in the order of the services."""
+    targets = []
+    for entry in _list(services):
+        if not isinstance(entry, Mapping) or not _bool(entry.get('health_check', True)):
+            continue
+        tls = entry.get('tls') if isinstance(entry.get('tls'), Mapping) else None
+        mode = entry.get('mode', 'http')
+        port = _int(entry.get('port')) or (443 if tls else (80 if mode == 'http' else 0))
+        if not _port_ok(port):
+            continue
+        loopback = _loopback(entry.get('listen_address', ''))
+        if mode == 'stream':
+            found = ['tcp://%s:%d' % (loopback, port)]
+        else:
+            found = ['%s://%s:%d%s' % ('https' if tls else 'http', loopback, port, health_location)]
+            if tls and _bool(tls.get('redirect_http', False)):
+                redirect = _int(tls.get('redirect_port', 80))
+                if _port_ok(redirect):
+                    found.append('http://%s:%d%s' % (loopback, redirect, health_location))
+        targets.extend(target for target in found if target not in targets)
+    return targets

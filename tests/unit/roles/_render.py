@@ -11,6 +11,7 @@ and the OS-family vars file, then per-test overrides.
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 import sys
 
@@ -72,7 +73,30 @@ def host_vars(inventory: str, host: str) -> dict:
     variables = dict(manager.get_vars(host=inv.get_host(host)))
     # Without a play, Ansible leaves hostvars out; the templates read other hosts' addresses from it.
     variables['hostvars'] = {other.name: dict(manager.get_vars(host=other)) for other in inv.get_hosts()}
+    if 'nginx_lb_services' in variables:
+        variables['nginx_lb_services'] = _without_missing_tls_files(variables['nginx_lb_services'])
     return variables
+
+
+def _without_missing_tls_files(services):
+    """The local inventory's certificate files are issued by ``labctl up`` into the lab cache: where
+    they do not exist (no lab was ever started here), a TLS service gets a throwaway certificate for
+    its names and its key as PEM text instead, so rendering needs no lab."""
+    from tls_fixtures import NOW, cert_pem, issue, key, key_pem
+    result = []
+    for service in services:
+        tls = service.get('tls') or {}
+        files = [tls.get(name) for name in ('certificate_file', 'key_file') if tls.get(name)]
+        if files and not all(pathlib.Path(path).is_file() for path in files):
+            names = service.get('server_names') or ['localhost']
+            private = key()
+            age = (datetime.datetime.now(datetime.timezone.utc) - NOW).days
+            tls = {name: value for name, value in tls.items() if name not in ('certificate_file', 'key_file')}
+            tls.update(certificate=cert_pem(issue(private, names[0], names=names, days=(age - 1, age + 90))),
+                       key=key_pem(private))
+            service = dict(service, tls=tls)
+        result.append(service)
+    return result
 
 
 def role_vars(role: str, os_family: str, inventory: str | None = None, host: str = 'lb-1', **overrides) -> dict:

@@ -14,7 +14,7 @@ import sys
 import pytest
 from ansible.template import Templar, trust_as_template
 
-from _render import render, role_vars
+from _render import ROLES, load_yaml, render, role_vars
 
 OS_FAMILIES = ('Debian', 'RedHat')
 # The single-server variables alone: inventories/local's services and pools left out.
@@ -203,7 +203,8 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
     script = render('keepalived', 'check_nginx.sh.j2', variables)
     assert script.startswith('#!/bin/sh\n')
     if mode == 'http':
-        assert '/usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz' in script
+        # The local inventory's services, each on the loopback address (the default targets follow them).
+        assert '/usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:80/healthz' in script
         assert 'pgrep' not in script
     else:
         assert '/usr/bin/pgrep -x nginx >/dev/null' in script
@@ -215,9 +216,51 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
 
 def test_health_script_timeout_covers_the_restart():
     conf = render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', 'Debian', 'local',
-                                                                keepalived_health_check_targets=[]))
+                                                                keepalived_health_check_targets=[],
+                                                                nginx_lb_services=[]))
     # start_wait 2 s + one 1 s check + 1 s margin.
     assert 'timeout 4' in _lines(conf)
+
+
+def _health_body(variables):
+    script = render('keepalived', 'check_nginx.sh.j2', variables)
+    return script.split('healthy() {\n', 1)[1].split('\n}', 1)[0].splitlines()
+
+
+def test_health_script_follows_the_balancers_services():
+    # inventories/local: plain HTTP on 80, HTTPS on 443 with its redirect on 80, a stream service on 8081.
+    variables = role_vars('keepalived', 'Debian', 'local', host='lb-2')
+    assert _health_body(variables) == [
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:80/healthz || return 1',
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 --insecure https://127.0.0.1:443/healthz '
+        '|| return 1',
+        '    listening 127.0.0.1 8081 2>/dev/null']
+    # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
+    assert 'timeout 6' in _lines(render('keepalived', 'keepalived.conf.j2', variables))
+    # A service added to nginx_lb_services is checked with no change to keepalived's variables; one with
+    # health_check off is not; the balancer's own health location is used.
+    services = variables['nginx_lb_services'] + [
+        {'name': 'api', 'port': 8443, 'tls': {'certificate': 'x', 'key': 'y'}, 'pool': 'web_backends'},
+        {'name': 'quiet', 'port': 8082, 'pool': 'web_backends', 'health_check': False}]
+    body = _health_body(role_vars('keepalived', 'Debian', 'local', host='lb-2', nginx_lb_services=services,
+                                  nginx_lb_health_location='/lb-health'))
+    assert [re.search(r'https?://\S+', line).group() for line in body if 'curl' in line] == [
+        'http://127.0.0.1:80/lb-health', 'https://127.0.0.1:443/lb-health', 'https://127.0.0.1:8443/lb-health']
+    assert not any('8082' in line for line in body)
+    # A list of the operator's own replaces the derived one; no services: the check's URL alone.
+    assert _health_body(role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=[
+        'http://127.0.0.1:81/x'])) == [
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:81/x']
+    assert _health_body(role_vars('keepalived', 'Debian', 'local', nginx_lb_services=[])) == [
+        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz']
+
+
+def test_the_derived_health_location_is_nginx_lbs_default():
+    # Without nginx_lb_health_location in the inventory the keepalived role assumes nginx_lb's default.
+    location = load_yaml(ROLES / 'nginx_lb' / 'defaults' / 'main.yml')['nginx_lb_health_location']
+    variables = role_vars('keepalived', 'Debian', 'local')
+    assert 'nginx_lb_health_location' not in variables
+    assert _health_body(variables)[0].endswith(' http://127.0.0.1:80%s || return 1' % location)
 
 
 @pytest.mark.parametrize(('os_family', 'packages'), [('Debian', ['keepalived', 'curl']), ('RedHat', ['keepalived'])])

@@ -240,3 +240,24 @@ def test_vip_checks_cover_every_service():
     assert vip_checks([], ['198.51.100.140', '198.51.100.141'], 8080) == [
         {'service': 'default', 'url': 'http://198.51.100.140:8080/'},
         {'service': 'default', 'url': 'http://198.51.100.141:8080/'}]
+
+
+def test_health_targets_ask_every_service_on_the_loopback_address():
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import health_targets
+    services = [{'name': 'web', 'pool': 'p'},
+                {'name': 'www', 'tls': {'redirect_http': True}, 'pool': 'p'},
+                {'name': 'api', 'port': 8443, 'tls': {'redirect_http': True, 'redirect_port': 8080}, 'pool': 'p'},
+                {'name': 'tcp', 'mode': 'stream', 'port': 8081, 'pool': 'p'},
+                {'name': 'own', 'listen_address': '198.51.100.150', 'port': 8088, 'pool': 'p'},
+                {'name': 'v6', 'listen_address': '2001:db8::150', 'mode': 'stream', 'port': 5432, 'pool': 'p'},
+                {'name': 'quiet', 'port': 81, 'pool': 'p', 'health_check': False}]
+    assert health_targets(services, '/healthz') == [
+        'http://127.0.0.1:80/healthz',       # web, and www's redirect port once
+        'https://127.0.0.1:443/healthz',
+        'https://127.0.0.1:8443/healthz', 'http://127.0.0.1:8080/healthz',
+        'tcp://127.0.0.1:8081',
+        'http://127.0.0.1:8088/healthz',     # bound to a VIP: nginx listens on the loopback copy too
+        'tcp://[::1]:5432']
+    assert health_targets([], '/healthz') == [] and health_targets(None) == []
+    # A stream service without a port is the preflight's to report, not a target.
+    assert health_targets([{'name': 'x', 'mode': 'stream', 'pool': 'p'}]) == []
