@@ -18,6 +18,11 @@
                counters) and that wrk spends on the client; then new TLS connections per second
                with `openssl s_time`: full handshakes (TLS 1.3 and 1.2) and TLS 1.2 ones that
                resume a cached session
+  cost         what nginx_lb's settings cost per plain HTTP request: for each variant of a
+               small table (the defaults, then one setting changed), the balancers are deployed
+               with it (site.yml --limit lb -e ...), then per round, back to back, wrk straight
+               to a backend and through the VIP, with the CPU the MASTER's nginx spends per
+               request; the defaults are deployed again at the end
 
 Both print a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
@@ -215,6 +220,56 @@ def tls(rounds: int, seconds: int, connections: int) -> dict:
     }
 
 
+# One setting changed against the defaults per variant (extra vars for site.yml).
+COST_VARIANTS = (
+    ('defaults', {}),
+    ('access log off', {'nginx_lb_access_log': 'off'}),
+    ('no upstream keep-alive', {'nginx_lb_upstream_keepalive': 0}),
+    ('proxy buffering off', {'nginx_lb_proxy_buffering': False}),
+    ('one worker', {'nginx_lb_worker_processes': 1}),
+)
+
+
+def _deploy_balancers(extra: dict) -> None:
+    argv = [str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(REPO / 'playbooks' / 'site.yml'),
+            '--limit', 'lb']
+    if extra:
+        argv += ['-e', json.dumps(extra)]
+    done = _run(argv, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f'bench: site.yml with {extra} failed:\n{done.stdout[-3000:]}')
+
+
+def cost(rounds: int, seconds: int, connections: int) -> dict:
+    _install_wrk()
+    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
+    hostvars = inventory['_meta']['hostvars']
+    web = hostvars[inventory['web']['hosts'][0]]
+    backend, backend_port = web['ansible_host'], web.get('nginx_web_port', 80)
+    balancer = inventory['lb']['hosts'][0]
+    vip = hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0]
+    vip_port = hostvars[balancer].get('nginx_lb_listen_port', 80)
+    rows, raw = [], {}
+    try:
+        for label, extra in COST_VARIANTS:
+            _deploy_balancers(extra)
+            rates, ratios, cpus = [], [], []
+            for number in range(1, rounds + 1):
+                direct = _wrk(f'http://{backend}:{backend_port}/', seconds, connections)
+                rate, cpu, _client = _wrk_cpu(f'http://{vip}:{vip_port}/', seconds, connections, balancer)
+                rates.append(round(rate))
+                ratios.append(round(rate / direct, 3))
+                cpus.append(cpu)
+                print(f'{label}, round {number}: direct {direct:.0f} req/s, through the VIP {rate:.0f} req/s '
+                      f'(ratio {ratios[-1]:.2f}), {cpu} us of nginx CPU per request on {balancer}', flush=True)
+            rows += [(f'{label}: through the VIP (req/s)', rates), (f'{label}: ratio VIP / direct', ratios),
+                     (f'{label}: nginx CPU per request on {balancer} (us)', cpus)]
+            raw[label] = {'settings': extra, 'vip_rps': rates, 'ratio': ratios, 'nginx_cpu_us': cpus}
+    finally:
+        _deploy_balancers({})
+    return {'rows': rows, 'raw': {'variants': raw, 'seconds': seconds, 'connections': connections}}
+
+
 def _install_wrk() -> None:
     """wrk comes from the lab's local apt repository; the client is a throwaway guest."""
     done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.apt',
@@ -278,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     three.add_argument('--rounds', type=int, default=3)
     three.add_argument('--seconds', type=int, default=8)
     three.add_argument('--connections', type=int, default=64)
+    four = sub.add_parser('cost', help="what nginx_lb's settings cost per plain request (redeploys the balancers)")
+    four.add_argument('--rounds', type=int, default=3)
+    four.add_argument('--seconds', type=int, default=8)
+    four.add_argument('--connections', type=int, default=64)
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error('--rounds must be at least 1')
@@ -288,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.seconds < 1 or args.connections < 1:
             parser.error('--seconds and --connections must be at least 1')
-        result = (throughput if args.kind == 'throughput' else tls)(args.rounds, args.seconds, args.connections)
+        run = {'throughput': throughput, 'tls': tls, 'cost': cost}[args.kind]
+        result = run(args.rounds, args.seconds, args.connections)
     print(_report(args.kind, result, sys.argv[1:] if argv is None else argv))
     return 0
 
