@@ -212,6 +212,7 @@ SETTINGS = {
         'nginx_lb_tls_session_timeout': 'nginx_time',
         'nginx_lb_tls_expiry_warning_days': 'days',
         'nginx_lb_nginx_version': 'nginx_version',
+        'nginx_lb_drain_timeout': 'positive',
     },
     'keepalived': {
         'keepalived_router_id': 'word',

@@ -209,13 +209,14 @@ def _pool_servers(check, pool, entry, settings, groups):
             servers.append({'address': _listen_host(item['address']), 'port': _int(port),
                             'weight': item.get('weight'), 'max_fails': item.get('max_fails', pool['max_fails']),
                             'fail_timeout': item.get('fail_timeout', pool['fail_timeout']),
-                            'backup': _bool(item.get('backup', False))})
+                            'backup': _bool(item.get('backup', False)), 'host': None})
     if not backends:
         group = _shown(entry.get('backend_group'))
         for member in _list(_mapping(groups).get(group)):
             port = entry.get('port') or member.get('port') or settings.get('nginx_lb_backend_port', 80)
             servers.append({'address': _listen_host(member['address']), 'port': _int(port), 'weight': None,
-                            'max_fails': pool['max_fails'], 'fail_timeout': pool['fail_timeout'], 'backup': False})
+                            'max_fails': pool['max_fails'], 'fail_timeout': pool['fail_timeout'], 'backup': False,
+                            'host': member.get('host')})
         if not servers:
             check.errors.append('%s has no backends: the group %s is empty or missing and it lists no backends. '
                                 'Add hosts to that group or list them in backends.' % (where, group or '(none)'))
@@ -410,6 +411,43 @@ def _overlap(one, other):
     return v6 == o_v6 and ('*' in (one, other) or '[::]' in (one, other))
 
 
+def _drain(check, names, pools):
+    """Mark the servers that nginx_lb_drained_backends takes out of every pool (``down``: no new request
+    goes there, the ones in flight finish). Each name is an inventory host of a pool's group or an
+    address of a pool's backends. Returns the drained servers once each: [{address, port}]."""
+    if names in (None, ''):
+        names = []
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) and name.strip() for name in names):
+        check.errors.append('nginx_lb_drained_backends must be a list of backends (inventory host names or '
+                            'addresses), e.g. [web-2]: fix it in the inventory or in -e.')
+        names = []
+    wanted = {name.strip().strip('[]') for name in names}
+    found, drained = set(), []
+    for pool in pools:
+        for server in pool['servers']:
+            keys = {server['address'].strip('[]')} | ({server['host']} if server.get('host') else set())
+            server['drained'] = bool(keys & wanted)
+            found |= keys & wanted
+            entry = {'address': server['address'].strip('[]'), 'port': server['port']}
+            if server['drained'] and entry not in drained:
+                drained.append(entry)
+        if pool['servers'] and all(server['drained'] for server in pool['servers']):
+            check.errors.append('%s: nginx_lb_drained_backends takes out every backend of this pool (%s): keep at '
+                                'least one in it.' % (pool['where'], ', '.join(
+                                    server.get('host') or server['address'] for server in pool['servers'])))
+        elif pool['servers'] and all(server['drained'] for server in pool['servers'] if not server['backup']):
+            check.warnings.append('%s: nginx_lb_drained_backends leaves only backup servers in this pool.'
+                                  % pool['where'])
+    unknown = sorted(wanted - found)
+    if unknown:
+        known = sorted({server.get('host') or server['address'].strip('[]') for pool in pools
+                        for server in pool['servers']})
+        check.errors.append('nginx_lb_drained_backends: %s %s no backend of any pool: use inventory host names or '
+                            'addresses of the pools\' backends (%s).'
+                            % (', '.join(unknown), 'is' if len(unknown) == 1 else 'are', ', '.join(known)))
+    return drained
+
+
 def _check_collisions(check, services):
     sockets = [(service, socket) for service in services for socket in _sockets(service)]
     reported = set()
@@ -516,6 +554,7 @@ def build(data):
             check.errors.append('%s.method=ip_hash does not exist for stream services: use hash (with hash_key '
                                 '$remote_addr) or least_conn.' % pool['where'])
         pools.append(pool)
+    drained = _drain(check, settings.get('nginx_lb_drained_backends'), pools)
     _check_collisions(check, services)
     _listens(services, data.get('nginx_version'))
 
@@ -538,6 +577,7 @@ def build(data):
         'nonlocal_bind_keys': nonlocal_keys,
         'bound_addresses': sorted({s['address'] for s in services if not is_wildcard(s['address'])}),
         'tls_files': tls_files,
+        'drained': drained,
     }
     return model, check.errors, check.warnings
 

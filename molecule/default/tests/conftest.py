@@ -10,6 +10,7 @@ testinfra's SSH backend, so they also run with plain pytest against an up lab.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -23,6 +24,8 @@ import testinfra
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 INVENTORY = REPO / 'inventories' / 'local'
+PROBE = REPO / 'roles' / 'failover_drill' / 'files' / 'vip_probe.py'
+PROBE_DIR = '/var/tmp/ha-lb-test'
 BIN = pathlib.Path(sys.executable).parent
 GUESTS = ('web-1', 'web-2', 'lb-1', 'lb-2', 'client')
 
@@ -118,3 +121,38 @@ def vip_answering(hosts, vip):
     wait_until(lambda: curl_many(hosts['client'], f'http://{vip}/', 1)[0][0] == '200', 20,
                message=f'VIP {vip} answering the client')
     return True
+
+
+class ClientProbe:
+    """The drill's probe (vip_probe.py) running on the client: one request every 20 ms, each on a new
+    connection, as the drills measure. ``samples()`` reads what it recorded so far; ``end`` is its
+    closing record once the ``client_probe`` block is left."""
+
+    def __init__(self, client):
+        self.client = client
+        self.end = None
+
+    def records(self) -> list[dict]:
+        return [json.loads(line) for line in self.client.check_output(f'cat {PROBE_DIR}/probe.jsonl').splitlines()]
+
+    def samples(self) -> list[dict]:
+        return [record for record in self.records() if record.get('type') == 'sample']
+
+
+@contextlib.contextmanager
+def client_probe(client, *arguments, duration=300):
+    """Run the probe on the client for the block (``arguments``: its URL options, e.g. ``--url``); on
+    leaving, stop it and wait for its closing record (``probe.end``: samples, ok, failed)."""
+    client.run(f'mkdir -p {PROBE_DIR}')
+    client.run(f'cat > {PROBE_DIR}/vip_probe.py <<"EOF"\n{PROBE.read_text()}\nEOF')
+    client.run(f'rm -f {PROBE_DIR}/probe.jsonl {PROBE_DIR}/stop')
+    client.run(f'nohup python3 {PROBE_DIR}/vip_probe.py {" ".join(shlex.quote(a) for a in arguments)} '
+               f'--duration {int(duration)} --stop-file {PROBE_DIR}/stop --output {PROBE_DIR}/probe.jsonl '
+               '>/dev/null 2>&1 &')
+    probe = ClientProbe(client)
+    try:
+        yield probe
+    finally:
+        client.run(f'touch {PROBE_DIR}/stop')
+        probe.end = wait_until(lambda: next((record for record in probe.records() if record.get('type') == 'end'),
+                                            None), 10, message='the probe ending')

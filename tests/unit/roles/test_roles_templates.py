@@ -376,3 +376,12 @@ def test_health_script_checks_every_target_in_turn():
     conf = render('keepalived', 'keepalived.conf.j2', variables)
     # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
     assert 'timeout 6' in _lines(conf)
+
+
+def test_a_drained_backend_is_written_down_in_every_upstream():
+    conf = render('nginx_lb', 'nginx.conf.j2', role_vars('nginx_lb', 'Debian', 'local',
+                                                         nginx_lb_drained_backends=['web-2']))
+    lines = _lines(conf)
+    # The web pool (http) and the TCP pass-through's pool (stream) of inventories/local.
+    assert lines.count('server 198.51.100.12:80 max_fails=1 fail_timeout=10s down;') == 2
+    assert lines.count('server 198.51.100.11:80 max_fails=1 fail_timeout=10s;') == 2

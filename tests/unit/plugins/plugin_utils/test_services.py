@@ -261,3 +261,35 @@ def test_health_targets_ask_every_service_on_the_loopback_address():
     assert health_targets([], '/healthz') == [] and health_targets(None) == []
     # A stream service without a port is the preflight's to report, not a target.
     assert health_targets([{'name': 'x', 'mode': 'stream', 'pool': 'p'}]) == []
+
+
+def test_a_drained_backend_is_down_in_every_pool_and_listed_once():
+    pools = {'web': {'backend_group': 'web'}, 'tcp': {'backend_group': 'web', 'port': 9000},
+             'app': {'backends': [{'address': '10.0.0.1'}, {'address': '10.0.0.2', 'backup': True}]}}
+    services = [{'name': 'web', 'pool': 'web'}, {'name': 'tcp', 'mode': 'stream', 'port': 9000, 'pool': 'tcp'},
+                {'name': 'app', 'port': 81, 'pool': 'app'}]
+    model, errors, warnings = build(data(services, pools, nginx_lb_drained_backends=['web-2', '10.0.0.1']))
+    assert errors == []
+    down = {(pool['name'], server['address'], server['port']) for pool in model['http_pools'] + model['stream_pools']
+            for server in pool['servers'] if server['drained']}
+    assert down == {('web', '198.51.100.12', 8080), ('tcp', '198.51.100.12', 9000), ('app', '10.0.0.1', 80)}
+    assert model['drained'] == [{'address': '10.0.0.1', 'port': 80}, {'address': '198.51.100.12', 'port': 9000},
+                                {'address': '198.51.100.12', 'port': 8080}]
+    # Only the backup is left in app: allowed, with a warning.
+    assert warnings == ['nginx_lb_pools[app]: nginx_lb_drained_backends leaves only backup servers in this pool.']
+    assert ok(services, pools)['drained'] == []
+
+
+@pytest.mark.parametrize(('drained', 'message'), [
+    (['web-3'], 'nginx_lb_drained_backends: web-3 is no backend of any pool: use inventory host names or addresses '
+                "of the pools' backends (198.51.100.41, web-1, web-2)."),
+    (['web-1', 'web-2'], 'nginx_lb_pools[web]: nginx_lb_drained_backends takes out every backend of this pool '
+                         '(web-1, web-2): keep at least one in it.'),
+    ('web-2', 'nginx_lb_drained_backends must be a list of backends'),
+    ([''], 'nginx_lb_drained_backends must be a list of backends'),
+])
+def test_drain_problems(drained, message):
+    pools = {'web': {'backend_group': 'web'}, 'db': {'backends': [{'address': '198.51.100.41'}]}}
+    services = [{'name': 'web', 'pool': 'web'}, {'name': 'db', 'port': 81, 'pool': 'db'}]
+    found = errors_of(services, pools, nginx_lb_drained_backends=drained)
+    assert any(error.startswith(message) for error in found), found
