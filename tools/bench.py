@@ -178,15 +178,13 @@ def _s_time(target: str, seconds: int, options: str) -> float:
 
 def tls(rounds: int, seconds: int, connections: int) -> dict:
     _install_wrk()
-    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
-    hostvars = inventory['_meta']['hostvars']
-    balancer = inventory['lb']['hosts'][0]
-    services = hostvars[balancer].get('nginx_lb_services') or []
+    lab = _lab_targets()
+    balancer, vip = lab['balancer'], lab['vip']
+    services = lab['hostvars'][balancer].get('nginx_lb_services') or []
     www = next((s for s in services if isinstance(s.get('tls'), dict)), None)
     if www is None:
         raise SystemExit('bench: tls needs an HTTPS service in nginx_lb_services of inventories/local')
     name = www['server_names'][0]
-    vip = hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0]
     port = www.get('port', 443)
     rows = {key: [] for key in ('http', 'https', 'ratio', 'http_cpu', 'https_cpu', 'http_wrk', 'https_wrk',
                                 'new13', 'new12', 'resumed12')}
@@ -230,6 +228,19 @@ COST_VARIANTS = (
 )
 
 
+def _lab_targets() -> dict:
+    """What the load benchmarks aim at, from inventories/local: the first backend and balancer, the first
+    VIP, their ports (explicit: a minimal guest has no /etc/services to resolve "http")."""
+    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
+    hostvars = inventory['_meta']['hostvars']
+    web = hostvars[inventory['web']['hosts'][0]]
+    balancer = inventory['lb']['hosts'][0]
+    return {'hostvars': hostvars, 'balancer': balancer, 'backend': web['ansible_host'],
+            'backend_port': web.get('nginx_web_port', 80),
+            'vip': hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0],
+            'vip_port': hostvars[balancer].get('nginx_lb_listen_port', 80)}
+
+
 def _deploy_balancers(extra: dict) -> None:
     argv = [str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(REPO / 'playbooks' / 'site.yml'),
             '--limit', 'lb']
@@ -242,13 +253,9 @@ def _deploy_balancers(extra: dict) -> None:
 
 def cost(rounds: int, seconds: int, connections: int) -> dict:
     _install_wrk()
-    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
-    hostvars = inventory['_meta']['hostvars']
-    web = hostvars[inventory['web']['hosts'][0]]
-    backend, backend_port = web['ansible_host'], web.get('nginx_web_port', 80)
-    balancer = inventory['lb']['hosts'][0]
-    vip = hostvars[balancer]['keepalived_instances'][0]['virtual_ipaddresses'][0].split('/')[0]
-    vip_port = hostvars[balancer].get('nginx_lb_listen_port', 80)
+    lab = _lab_targets()
+    backend, backend_port, balancer, vip, vip_port = (lab[key] for key in (
+        'backend', 'backend_port', 'balancer', 'vip', 'vip_port'))
     rows, raw = [], {}
     try:
         for label, extra in COST_VARIANTS:
@@ -280,14 +287,8 @@ def _install_wrk() -> None:
 
 def throughput(rounds: int, seconds: int, connections: int) -> dict:
     _install_wrk()
-    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
-    hostvars = inventory['_meta']['hostvars']
-    backend = hostvars[inventory['web']['hosts'][0]]['ansible_host']
-    instances = hostvars[inventory['lb']['hosts'][0]]['keepalived_instances']
-    vip = instances[0]['virtual_ipaddresses'][0].split('/')[0]
-    # Explicit ports: a minimal guest has no /etc/services to resolve "http".
-    backend_port = hostvars[inventory['web']['hosts'][0]].get('nginx_web_port', 80)
-    vip_port = hostvars[inventory['lb']['hosts'][0]].get('nginx_lb_listen_port', 80)
+    lab = _lab_targets()
+    backend, backend_port, vip, vip_port = (lab[key] for key in ('backend', 'backend_port', 'vip', 'vip_port'))
     direct, through, ratio = [], [], []
     for number in range(1, rounds + 1):
         direct.append(_wrk(f'http://{backend}:{backend_port}/', seconds, connections))
