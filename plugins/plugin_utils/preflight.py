@@ -699,9 +699,27 @@ def _check_instance_settings(data, instances):
     return errors
 
 
+# global_defs settings the role writes from a variable of its own: not again in keepalived_global_defs_extra.
+GLOBAL_DEFS_VARIABLES = {
+    'vrrp_garp_master_delay': 'keepalived_garp_master_delay',
+    'vrrp_garp_master_repeat': 'keepalived_garp_master_repeat',
+    'vrrp_garp_master_refresh': 'keepalived_garp_master_refresh',
+    'vrrp_garp_master_refresh_repeat': 'keepalived_garp_master_refresh_repeat',
+    'vrrp_startup_delay': 'keepalived_vrrp_startup_delay',
+    'router_id': 'keepalived_router_id',
+    'script_user': 'keepalived_script_user',
+}
+
+
 def _check_settings(data):
     settings = _mapping(data.get('settings'))
     errors = check_settings('keepalived', settings)
+    extra = settings.get('keepalived_global_defs_extra')
+    for line in extra if isinstance(extra, list) else []:
+        keyword = line.split()[0] if isinstance(line, str) and line.split() else ''
+        if keyword in GLOBAL_DEFS_VARIABLES:
+            errors.append('keepalived_global_defs_extra sets %s, which the role writes from %s: set that variable '
+                          'instead and remove the line.' % (keyword, GLOBAL_DEFS_VARIABLES[keyword]))
     if 'keepalived_vrrp_scripts' in settings:
         errors += check_vrrp_scripts(settings['keepalived_vrrp_scripts'],
                                      settings.get('keepalived_health_check_name', 'chk_nginx'))

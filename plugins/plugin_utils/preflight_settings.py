@@ -167,6 +167,7 @@ KINDS = {
                       'empty (the version the OS packages) or a version such as 1.26.3', '1.26.3'),
     'seconds': (lambda v: _number(v) and float(v) > 0, 'a number of seconds above 0', '1'),
     'wait_seconds': (lambda v: _count(v, 0), 'a whole number of seconds, 0 or more', '2'),
+    'delay': (_number, 'a number of seconds, 0 or more (decimals allowed)', '5'),
 }
 
 # The variables each role writes into a configuration file, and their kind. Variables that have a
@@ -227,6 +228,11 @@ SETTINGS = {
         'keepalived_health_check_start_wait': 'wait_seconds',
         'keepalived_health_check_weight': 'weight',
         'keepalived_health_check_script_path': 'absolute_path',
+        'keepalived_garp_master_delay': 'wait_seconds',
+        'keepalived_garp_master_repeat': 'positive',
+        'keepalived_garp_master_refresh': 'wait_seconds',
+        'keepalived_garp_master_refresh_repeat': 'positive',
+        'keepalived_vrrp_startup_delay': 'delay',
     },
 }
 

@@ -59,7 +59,7 @@ def test_a_drained_backend_finishes_its_requests_and_loses_none(hosts, hostvars,
             assert re.search(r'RETRYING: \[lb-\d\]: Wait until this balancer has no connection left', drained.stdout)
             assert all(_connections_to(hosts[lb], address, port) == 0 for lb in ('lb-1', 'lb-2'))
             # Drained: every answer comes from web-1, on both balancers' configuration.
-            assert {answer for answer in curl_many(client, f'http://{vip}/', 10)} == {('200', 'web-1')}
+            assert set(curl_many(client, f'http://{vip}/', 10)) == {('200', 'web-1')}
             for lb in ('lb-1', 'lb-2'):
                 assert f'server {address}:{port} max_fails' in hosts[lb].check_output('grep down /etc/nginx/nginx.conf')
             # Back in the pools: the inventory again (which also writes web-2's nginx.conf back).

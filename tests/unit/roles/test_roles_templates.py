@@ -385,3 +385,16 @@ def test_a_drained_backend_is_written_down_in_every_upstream():
     # The web pool (http) and the TCP pass-through's pool (stream) of inventories/local.
     assert lines.count('server 198.51.100.12:80 max_fails=1 fail_timeout=10s down;') == 2
     assert lines.count('server 198.51.100.11:80 max_fails=1 fail_timeout=10s;') == 2
+
+
+def test_gratuitous_arps_and_the_startup_delay_in_global_defs():
+    lines = _lines(render('keepalived', 'keepalived.conf.j2', role_vars('keepalived', 'Debian', 'local')))
+    # keepalived's own defaults, written out; no startup delay.
+    for expected in ('vrrp_garp_master_delay 5', 'vrrp_garp_master_repeat 5', 'vrrp_garp_master_refresh 0',
+                     'vrrp_garp_master_refresh_repeat 1'):
+        assert expected in lines
+    assert not [line for line in lines if line.startswith('vrrp_startup_delay')]
+    lines = _lines(render('keepalived', 'keepalived.conf.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_garp_master_refresh=60, keepalived_vrrp_startup_delay=2.5)))
+    assert 'vrrp_garp_master_refresh 60' in lines and 'vrrp_startup_delay 2.5' in lines
+    assert lines.index('vrrp_startup_delay 2.5') < lines.index('}')

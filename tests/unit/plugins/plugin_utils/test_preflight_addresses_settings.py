@@ -209,6 +209,7 @@ VALID = {
     'listen_address': ['', '*', '198.51.100.140', '[2001:db8::1]', '2001:db8::1'], 'user': ['root', 'keepalived_script'],
     'raw_lines': [[], ['vrrp_garp_master_delay 1', 'notification_email { ops@example.com }']],
     'weight': [0, -253, '253', 10], 'seconds': [1, 0.5, '2', '1.5'], 'wait_seconds': [0, '2'],
+    'delay': [0, '0', 5, 2.5, '1.5'],
     'tls_protocols': [['TLSv1.2', 'TLSv1.3'], ['TLSv1.3']], 'tls_session_cache': ['shared:ha_lb_tls:10m', 'off', 'none'],
     'days': [0, 21, '30'], 'nginx_version': ['', '1.22.1', '1.26'],
     'health_targets': [[], ['http://127.0.0.1/healthz', 'https://127.0.0.1:8443/healthz', 'tcp://127.0.0.1:5432',
@@ -226,6 +227,7 @@ INVALID = {
     'nginx_value': ['', 'a;b', 'a{', 'x\ny'], 'listen_address': ['vip', '198.51.100.300', '0.0.0.0/0'],
     'user': ['Root', 'a b', '', '1x'], 'raw_lines': ['line', [''], ['a\nb'], ['open {'], [3]],
     'weight': [254, -254, '1.5', True], 'seconds': [0, '-1', 'x', True, '1e3'], 'wait_seconds': [-1, '1.5', None],
+    'delay': [-1, '-0.5', 'x', True, None, '5s'],
     'tls_protocols': [[], ['TLSv1'], 'TLSv1.2', ['SSLv3', 'TLSv1.3']], 'tls_session_cache': ['builtin', 'shared:x', ''],
     'days': [-1, 'x', None], 'nginx_version': ['latest', '1', 1.22],
     'health_targets': ['http://127.0.0.1/', ['ftp://x/'], ['tcp://127.0.0.1'], ['tcp://a b:1'], ["http://x/'"]],
@@ -343,3 +345,16 @@ def test_a_secret_keepalived_cannot_read_is_refused_without_showing_it(secret):
     problems = keepalived_preflight(cluster(instances=[instance]))
     assert len(problems) == 1 and 'auth_pass holds a blank, a quote' in problems[0], problems
     assert secret not in problems[0]
+
+
+def test_global_defs_extra_does_not_repeat_a_setting_of_its_own():
+    problems = keepalived_preflight(cluster(settings={'keepalived_global_defs_extra': [
+        'vrrp_garp_master_refresh 60', 'vrrp_garp_interval 0.001', 'vrrp_startup_delay 5']}))
+    assert problems == [
+        'keepalived_global_defs_extra sets vrrp_garp_master_refresh, which the role writes from '
+        'keepalived_garp_master_refresh: set that variable instead and remove the line.',
+        'keepalived_global_defs_extra sets vrrp_startup_delay, which the role writes from '
+        'keepalived_vrrp_startup_delay: set that variable instead and remove the line.']
+    assert keepalived_preflight(cluster(settings={'keepalived_vrrp_startup_delay': '-1'})) == [
+        "keepalived_vrrp_startup_delay='-1' is not valid: it must be a number of seconds, 0 or more (decimals "
+        'allowed) (e.g. 5). Fix it in the inventory.']
