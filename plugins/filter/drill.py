@@ -22,7 +22,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analy
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_svg import render_svg
 
 _BUDGET_KEYS = ('advert_int', 'backup_priority', 'check_interval', 'check_fall', 'nginx_restart_time', 'margin',
-                'failback_max_failed', 'check_start_wait', 'check_stops_keepalived')
+                'failback_max_failed', 'check_start_wait', 'check_stops_keepalived', 'check_fails_fast')
 
 
 def drill_report(probe_output, fault, events, config=None, observations=None, clock='monotonic', meta=None):
@@ -32,8 +32,9 @@ def drill_report(probe_output, fault, events, config=None, observations=None, cl
     if unknown:
         raise AnsibleFilterError('drill_report: unknown config keys %s (known: %s)'
                                  % (', '.join(unknown), ', '.join(_BUDGET_KEYS)))
-    if 'check_stops_keepalived' in config:
-        config['check_stops_keepalived'] = boolean(config['check_stops_keepalived'], strict=False)
+    for key in ('check_stops_keepalived', 'check_fails_fast'):
+        if key in config:
+            config[key] = boolean(config[key], strict=False)
     if not isinstance(probe_output, str):
         raise AnsibleFilterError('drill_report: input must be the probe output text (JSON lines)')
     try:

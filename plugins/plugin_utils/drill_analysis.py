@@ -91,6 +91,11 @@ def _detection_budget(v):
 
 def _failing_check_budget(v):
     """nginx cannot start: the health check fails until FAULT, or the health script stops keepalived."""
+    if v['check_fails_fast']:
+        base = v['check_interval'] + v['nginx_restart_time'] + v['skew']
+        return base, ('one health check %g + the start that fails %g, then the VIP is given up at once (%s): skew '
+                      '%.3f = %.3f s' % (v['check_interval'], v['nginx_restart_time'], 'keepalived stops itself'
+                                         if v['check_stops_keepalived'] else 'FAULT', v['skew'], base))
     if v['check_stops_keepalived']:
         base = v['check_interval'] + v['nginx_restart_time'] + v['check_start_wait'] + v['skew']
         return base, ('one failing health check %g + start attempt %g + start wait %g, then keepalived stops itself: '
@@ -130,7 +135,7 @@ def _check_budget_inputs(backup_priority, advert_int, check_interval, check_fall
 
 def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0, check_fall=2,
                    nginx_restart_time=1.0, margin=0.25, failback_max_failed=0, check_start_wait=0.0,
-                   check_stops_keepalived=False):
+                   check_stops_keepalived=False, check_fails_fast=False):
     """Allowed client-visible downtime and failures for one fault kind, derived from the configuration.
 
     The kind's entry in the fault table (drill_faults.py) names its formula (BUDGET_FORMULAS),
@@ -144,6 +149,9 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
                    graceful hand-over: + skew. When the health script stops keepalived itself
                    (``check_stops_keepalived``, the behaviour restart_then_stop) the first failing check
                    ends it: check_interval + nginx_restart_time (the failed start) + check_start_wait + skew.
+                   When a start that fails gives up the VIP at once (``check_fails_fast``, the keepalived
+                   role's keepalived_health_check_fail_fast), neither the start wait nor ``fall`` applies:
+                   check_interval + nginx_restart_time + skew.
     none:          no outage (a backend down: passive health checks retry the other backend)
     plus ``margin`` seconds on every downtime figure.
     """
@@ -157,7 +165,8 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
     values = {
         'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
         'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'check_start_wait': check_start_wait,
-        'check_stops_keepalived': check_stops_keepalived, 'skew': skew, 'master_down': master_down,
+        'check_stops_keepalived': check_stops_keepalived, 'check_fails_fast': bool(check_fails_fast), 'skew': skew,
+        'master_down': master_down,
         'detection': check_interval * check_fall + nginx_restart_time,
     }
     base, formula = BUDGET_FORMULAS[kind['budget']](values)
@@ -165,7 +174,8 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
         'fault': fault,
         'inputs': {'advert_int': advert_int, 'backup_priority': backup_priority, 'check_interval': check_interval,
                    'check_fall': check_fall, 'nginx_restart_time': nginx_restart_time, 'margin': margin,
-                   'check_start_wait': check_start_wait, 'check_stops_keepalived': bool(check_stops_keepalived)},
+                   'check_start_wait': check_start_wait, 'check_stops_keepalived': bool(check_stops_keepalived),
+                   'check_fails_fast': bool(check_fails_fast)},
         'skew_time': round(skew, 6),
         'master_down_interval': round(master_down, 6),
         'max_downtime': round(base + margin, 6),

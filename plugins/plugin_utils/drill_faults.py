@@ -138,9 +138,10 @@ FAULTS = (
         'budget': 'failing_check',
         'max_failed': None,
         'finding': 'after the nginx configuration of %s broke',
-        'outcome': 'the health check fails `fall` times, the holder goes to FAULT, VIP moves; with '
-                   '`keepalived_health_check_behaviour: restart_then_stop` the first failing check stops keepalived '
-                   'on the holder instead, and the VIP moves by a graceful hand-over',
+        'outcome': 'the health check\'s start of nginx fails, and with `keepalived_health_check_fail_fast` (the '
+                   'default) that check gives the VIP up at once: the holder goes to FAULT (or, with '
+                   '`keepalived_health_check_behaviour: restart_then_stop`, keepalived stops), VIP moves; without '
+                   'it the check fails `fall` times, each after the start wait, before FAULT',
         'restore': 'removes the file, `systemctl start nginx` (and `systemctl start keepalived` when the health script '
                    'stopped it); the master takes the VIP back',
         'fault_command': None,

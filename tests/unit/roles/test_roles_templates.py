@@ -197,9 +197,10 @@ def test_keepalived_multicast_and_explicit_interface():
 @pytest.mark.parametrize('os_family', OS_FAMILIES)
 @pytest.mark.parametrize('mode', ['http', 'process'])
 @pytest.mark.parametrize('behaviour', ['restart_then_fault', 'restart_then_stop'])
-def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
+@pytest.mark.parametrize('fail_fast', [True, False])
+def test_health_script_modes_and_behaviours(os_family, mode, behaviour, fail_fast):
     variables = role_vars('keepalived', os_family, 'local', keepalived_health_check_mode=mode,
-                          keepalived_health_check_behaviour=behaviour)
+                          keepalived_health_check_behaviour=behaviour, keepalived_health_check_fail_fast=fail_fast)
     script = render('keepalived', 'check_nginx.sh.j2', variables)
     assert script.startswith('#!/bin/sh\n')
     if mode == 'http':
@@ -209,8 +210,16 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour):
     else:
         assert '/usr/bin/pgrep -x nginx >/dev/null' in script
         assert 'curl' not in script
-    assert '/usr/bin/systemctl reset-failed "$SERVICE" >/dev/null 2>&1\n/usr/bin/systemctl start "$SERVICE"' in script
+    start = 'if ! /usr/bin/systemctl start' if fail_fast else '/usr/bin/systemctl start'
+    assert f'/usr/bin/systemctl reset-failed "$SERVICE" >/dev/null 2>&1\n{start} "$SERVICE"' in script
     assert ('/usr/bin/systemctl --no-block stop keepalived' in script) == (behaviour == 'restart_then_stop')
+    assert ('\nFAIL_FAST=1\n' in script) == fail_fast
+    # With restart_then_fault, a start that fails writes 1 to the file keepalived tracks; healthy, 0 again.
+    tracked = fail_fast and behaviour == 'restart_then_fault'
+    assert ('echo 1 > "$CANNOT_START"' in script) == tracked and ('healthy && { cleared; exit 0; }' in script) == tracked
+    conf = _lines(render('keepalived', 'keepalived.conf.j2', variables))
+    assert ('file "/run/keepalived-chk_nginx.cannot-start"' in conf) == tracked
+    assert sum('chk_nginx_cannot_start' in line for line in conf) == (2 if tracked else 0)
     assert script.rstrip().endswith('exit 1')
 
 

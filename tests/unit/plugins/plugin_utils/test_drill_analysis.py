@@ -105,6 +105,21 @@ class TestBudget:
         stopped = compute_budget('nginx_stop', check_stops_keepalived=True)
         assert stopped['max_downtime'] == compute_budget('nginx_stop')['max_downtime']
 
+    @pytest.mark.parametrize('stops', [False, True])
+    def test_nginx_broken_when_a_start_that_fails_gives_up_the_vip_at_once(self, stops):
+        # Fail fast: the first check that finds nginx down tries one start; it fails, and the VIP is given up
+        # at that check (FAULT through the tracked file, or keepalived stops): no start wait, no fall.
+        broken = compute_budget('nginx_broken', check_interval=1, check_fall=3, nginx_restart_time=1,
+                                check_start_wait=2, check_stops_keepalived=stops, check_fails_fast=True,
+                                backup_priority=50, margin=0.25)
+        assert broken['max_downtime'] == pytest.approx(1 + 1 + 0.8047 + 0.25, abs=1e-4)
+        assert broken['formula'].startswith('one health check 1 + the start that fails 1, then the VIP is given up '
+                                            'at once (%s)' % ('keepalived stops itself' if stops else 'FAULT'))
+        assert broken['inputs']['check_fails_fast'] is True
+        # The other kinds do not depend on it.
+        for kind in ('stop', 'nginx_stop', 'link_down'):
+            assert compute_budget(kind, check_fails_fast=True)['max_downtime'] == compute_budget(kind)['max_downtime']
+
     def test_backend_down_allows_no_failure(self):
         b = compute_budget('backend_down', margin=0.1)
         assert b['max_failed'] == 0

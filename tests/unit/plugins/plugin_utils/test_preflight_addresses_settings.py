@@ -263,6 +263,7 @@ OWN_CHECKS = {
                  'nginx_lb_drained_backends'},
     'keepalived': {'keepalived_package_state', 'keepalived_group', 'keepalived_interface', 'keepalived_instances',
                    'keepalived_vrrp_scripts', 'keepalived_health_check_enabled', 'keepalived_health_check_mode',
+                   'keepalived_health_check_fail_fast',
                    'keepalived_health_check_behaviour', 'keepalived_health_check_interval',
                    'keepalived_health_check_fall', 'keepalived_health_check_rise', 'keepalived_loopback_vips'},
 }

@@ -85,7 +85,8 @@ def test_samples_on_a_steady_grid(server):
     assert start['type'] == 'start' and start['interval_ms'] == 20 and start['timeout_ms'] == 200
     assert start['clock'] == 'CLOCK_MONOTONIC' and start['wall'] > 1e9
     assert end['type'] == 'end' and end['reason'] == 'duration'
-    assert 20 <= len(samples) <= 26
+    # Every 20 ms slot of the 0.5 s is either sent or counted as missed (a busy machine delays a request).
+    assert 20 <= len(samples) + sum(s.get('missed', 0) for s in samples) <= 26
     assert all(s['ok'] and s['status'] == 200 and s['backend'] == 'web-2' for s in samples)
     assert samples[0]['headers'] == {'X-Served-By': 'lb-1'}
     # Scheduled against the start, not against the previous request: no drift.
