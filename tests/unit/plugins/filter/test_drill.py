@@ -75,23 +75,16 @@ def test_brief_through_filters():
         FILTERS['drill_brief']({'fault': 'stop'}, 1)
 
 
-@pytest.mark.parametrize('value, stops', [(True, True), ('True', True), ('false', False), (False, False)])
-def test_health_script_behaviour_in_the_budget(value, stops):
+@pytest.mark.parametrize('key, value, expected, downtime', [
+    ('check_stops_keepalived', True, True, 1 + 1 + 2), ('check_stops_keepalived', 'True', True, 1 + 1 + 2),
+    ('check_stops_keepalived', 'false', False, 1 * 2 + 2 * 2), ('check_stops_keepalived', False, False, 1 * 2 + 2 * 2),
+    # A start that fails gives up the VIP at once: no start wait, no fall.
+    ('check_fails_fast', 'True', True, 1 + 1), ('check_fails_fast', False, False, 1 * 2 + 2 * 2),
+])
+def test_health_script_behaviour_in_the_budget(key, value, expected, downtime):
     events = {'fault': {'mono': 52.0}, 'restore': {'mono': 54.0}}
     config = {'check_interval': 1, 'check_fall': 2, 'check_start_wait': 2, 'nginx_restart_time': 1, 'margin': 0.25,
-              'check_stops_keepalived': value}
+              key: value}
     report = FILTERS['drill_report'](probe_text(), 'nginx_broken', events, config=config)
-    assert report['budget']['inputs']['check_stops_keepalived'] is stops
-    assert report['budget']['max_downtime'] == pytest.approx((1 + 1 + 2 if stops else 1 * 2 + 2 * 2) + 0.8047 + 0.25,
-                                                             abs=1e-4)
-
-
-@pytest.mark.parametrize('value, fast', [('True', True), (False, False)])
-def test_fail_fast_in_the_budget(value, fast):
-    events = {'fault': {'mono': 52.0}, 'restore': {'mono': 54.0}}
-    config = {'check_interval': 1, 'check_fall': 2, 'check_start_wait': 2, 'nginx_restart_time': 1, 'margin': 0.25,
-              'check_fails_fast': value}
-    report = FILTERS['drill_report'](probe_text(), 'nginx_broken', events, config=config)
-    assert report['budget']['inputs']['check_fails_fast'] is fast
-    assert report['budget']['max_downtime'] == pytest.approx((1 + 1 if fast else 1 * 2 + 2 * 2) + 0.8047 + 0.25,
-                                                             abs=1e-4)
+    assert report['budget']['inputs'][key] is expected
+    assert report['budget']['max_downtime'] == pytest.approx(downtime + 0.8047 + 0.25, abs=1e-4)
