@@ -41,9 +41,9 @@ def nginx_lb_vip_checks(services, vips, listen_port):
     return vip_checks(services, vips, listen_port)
 
 
-def nginx_lb_health_targets(services, health_location='/healthz'):
+def nginx_lb_health_targets(services, health_location='/healthz', listen_address=''):
     """What keepalived's health check asks on a balancer to see every one of its services."""
-    return health_targets(services, health_location)
+    return health_targets(services, health_location, listen_address)
 
 
 class FilterModule:

@@ -328,6 +328,11 @@ def _check_cluster(data, instances):
 def _check_health_check(health_check):
     if not to_bool(health_check['enabled']):
         return []
+    # What the http mode asks (derived from nginx_lb_services when not given): never nothing.
+    if health_check['mode'] == 'http' and health_check.get('targets') == []:
+        return ['keepalived_health_check_targets: every service of nginx_lb_services has health_check off, so the '
+                'http health check would ask nothing: turn health_check on for a service, list targets in '
+                'keepalived_health_check_targets, or set keepalived_health_check_mode: process.']
     if (health_check['mode'] in HEALTH_CHECK_MODES
             and health_check['behaviour'] in HEALTH_CHECK_BEHAVIOURS
             and all(to_int(health_check[key]) >= 1 for key in ('interval', 'fall', 'rise'))

@@ -422,26 +422,29 @@ def _drain(check, names, pools):
                             'addresses), e.g. [web-2]: fix it in the inventory or in -e.')
         names = []
     wanted = {name.strip().strip('[]') for name in names}
+    servers = [server for pool in pools for server in pool['servers']]
+    # A host named here is drained at its address too, in a pool that lists it by address.
+    addresses = {server['address'].strip('[]') for server in servers if server.get('host') in wanted}
     found, drained = set(), []
     for pool in pools:
         for server in pool['servers']:
             keys = {server['address'].strip('[]')} | ({server['host']} if server.get('host') else set())
-            server['drained'] = bool(keys & wanted)
             found |= keys & wanted
+            server['drained'] = bool(keys & (wanted | addresses))
             entry = {'address': server['address'].strip('[]'), 'port': server['port']}
             if server['drained'] and entry not in drained:
                 drained.append(entry)
-        if pool['servers'] and all(server['drained'] for server in pool['servers']):
+        taken = [server for server in pool['servers'] if server['drained']]
+        if taken and len(taken) == len(pool['servers']):
             check.errors.append('%s: nginx_lb_drained_backends takes out every backend of this pool (%s): keep at '
                                 'least one in it.' % (pool['where'], ', '.join(
                                     server.get('host') or server['address'] for server in pool['servers'])))
-        elif pool['servers'] and all(server['drained'] for server in pool['servers'] if not server['backup']):
+        elif taken and all(server['drained'] for server in pool['servers'] if not server['backup']):
             check.warnings.append('%s: nginx_lb_drained_backends leaves only backup servers in this pool.'
                                   % pool['where'])
     unknown = sorted(wanted - found)
     if unknown:
-        known = sorted({server.get('host') or server['address'].strip('[]') for pool in pools
-                        for server in pool['servers']})
+        known = sorted({server.get('host') or server['address'].strip('[]') for server in servers})
         check.errors.append('nginx_lb_drained_backends: %s %s no backend of any pool: use inventory host names or '
                             'addresses of the pools\' backends (%s).'
                             % (', '.join(unknown), 'is' if len(unknown) == 1 else 'are', ', '.join(known)))
@@ -606,13 +609,14 @@ def vip_checks(services, vips, listen_port):
     return checks
 
 
-def health_targets(services, health_location='/healthz'):
+def health_targets(services, health_location='/healthz', listen_address=''):
     """What keepalived's health check asks on the balancer itself to see every service with
     ``health_check`` on: ``http(s)://<loopback>:<port><health_location>`` for an HTTP service (and its
     redirect port), ``tcp://<loopback>:<port>`` for a stream service. nginx listens on the loopback
     address for every service (a service bound to a VIP as well), and answers the health location on
-    every HTTP port itself. No services: an empty list (the check's own URL then applies).
-    Each target once, in the order of the services."""
+    every HTTP port itself; a service on every address (``listen_address``, the default of
+    nginx_lb_listen_address) is asked on 127.0.0.1. No services: an empty list. Each target once, in
+    the order of the services."""
     targets = []
     for entry in _list(services):
         if not isinstance(entry, Mapping) or not _bool(entry.get('health_check', True)):
@@ -622,7 +626,8 @@ def health_targets(services, health_location='/healthz'):
         port = _int(entry.get('port')) or (443 if tls else (80 if mode == 'http' else 0))
         if not _port_ok(port):
             continue
-        loopback = _loopback(entry.get('listen_address', ''))
+        address = entry.get('listen_address', listen_address)
+        loopback = '127.0.0.1' if is_wildcard(address) else _loopback(address)
         if mode == 'stream':
             found = ['tcp://%s:%d' % (loopback, port)]
         else:

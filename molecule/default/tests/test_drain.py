@@ -16,8 +16,9 @@ from conftest import PROBE_DIR, REPO, client_probe, curl_many, run_playbook, wai
 SITE = REPO / 'playbooks' / 'site.yml'
 DOWNLOAD = f'{PROBE_DIR}/download.txt'
 PARTIAL = f'{PROBE_DIR}/slow.part'
-# A file only web-2 has, served there at 100 KB/s: about 30 s in flight to that backend.
-SLOW_SIZE = 3_000_000
+# A file only web-2 has, served there at 100 KB/s: about 60 s in flight to that backend, longer than
+# site.yml takes to reach its drain.
+SLOW_SIZE = 6_000_000
 SLOW_LOCATION = 'location = /slow.bin { limit_rate 100k; }'
 
 
@@ -27,7 +28,8 @@ def _connections_to(host, address: str, port: int) -> int:
 
 def _serve_slowly(web):
     web.check_output(f'head -c {SLOW_SIZE} /dev/zero > /var/www/html/slow.bin')
-    # By hand, so the file is served slowly; the last site.yml run below writes nginx.conf back.
+    # By hand, so the file is served slowly; the drain's site.yml run writes nginx.conf back (while web-2 is
+    # drained: its old worker finishes the download).
     web.check_output(f"sed -i 's|        location / {{|        {SLOW_LOCATION}\\n        location / {{|' "
                      '/etc/nginx/nginx.conf && nginx -t -q && systemctl reload nginx')
 

@@ -407,3 +407,15 @@ def test_gratuitous_arps_and_the_startup_delay_in_global_defs():
         'keepalived', 'Debian', 'local', keepalived_garp_master_refresh=60, keepalived_vrrp_startup_delay=2.5)))
     assert 'vrrp_garp_master_refresh 60' in lines and 'vrrp_startup_delay 2.5' in lines
     assert lines.index('vrrp_startup_delay 2.5') < lines.index('}')
+
+
+def test_the_fail_fast_file_is_tracked_only_by_instances_that_track_the_health_check():
+    instances = [dict(instance, track_scripts=['chk_other']) if instance['name'] == 'VI_WEB' else instance
+                 for instance in role_vars('keepalived', 'Debian', 'local')['keepalived_instances']]
+    conf = render('keepalived', 'keepalived.conf.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_instances=instances,
+        keepalived_vrrp_scripts=[{'name': 'chk_other', 'script': '/usr/local/bin/chk_other'}]))
+    instance = conf.split('vrrp_instance VI_WEB', 1)[1]
+    assert 'chk_other' in instance and 'chk_nginx_cannot_start' not in instance
+    # The block itself is still there for the script to write to.
+    assert 'track_file chk_nginx_cannot_start {' in _lines(conf)

@@ -359,3 +359,14 @@ def test_global_defs_extra_does_not_repeat_a_setting_of_its_own():
     assert keepalived_preflight(cluster(settings={'keepalived_vrrp_startup_delay': '-1'})) == [
         "keepalived_vrrp_startup_delay='-1' is not valid: it must be a number of seconds, 0 or more (decimals "
         'allowed) (e.g. 5). Fix it in the inventory.']
+
+
+def test_an_http_health_check_with_nothing_to_ask_is_refused():
+    data = cluster()
+    data['health_check'] = dict(data['health_check'], targets=[])
+    assert keepalived_preflight(data) == [
+        'keepalived_health_check_targets: every service of nginx_lb_services has health_check off, so the http '
+        'health check would ask nothing: turn health_check on for a service, list targets in '
+        'keepalived_health_check_targets, or set keepalived_health_check_mode: process.']
+    data['health_check'] = dict(data['health_check'], targets=['http://127.0.0.1/healthz'])
+    assert keepalived_preflight(data) == []

@@ -259,6 +259,10 @@ def test_health_targets_ask_every_service_on_the_loopback_address():
         'http://127.0.0.1:8088/healthz',     # bound to a VIP: nginx listens on the loopback copy too
         'tcp://[::1]:5432']
     assert health_targets([], '/healthz') == [] and health_targets(None) == []
+    # The address a service takes when it names none; a wildcard (IPv6 spelling included) is 127.0.0.1.
+    assert health_targets([{'name': 'web', 'pool': 'p'}], '/h', '2001:db8::140') == ['http://[::1]:80/h']
+    assert health_targets([{'name': 'web', 'pool': 'p'}], '/h', '198.51.100.140') == ['http://127.0.0.1:80/h']
+    assert health_targets([{'name': 'web', 'pool': 'p', 'listen_address': '::'}], '/h') == ['http://127.0.0.1:80/h']
     # A stream service without a port is the preflight's to report, not a target.
     assert health_targets([{'name': 'x', 'mode': 'stream', 'pool': 'p'}]) == []
 
@@ -293,3 +297,23 @@ def test_drain_problems(drained, message):
     services = [{'name': 'web', 'pool': 'web'}, {'name': 'db', 'port': 81, 'pool': 'db'}]
     found = errors_of(services, pools, nginx_lb_drained_backends=drained)
     assert any(error.startswith(message) for error in found), found
+
+
+def test_a_host_drained_by_name_is_drained_where_a_pool_lists_its_address():
+    pools = {'web': {'backend_group': 'web'},
+             'api': {'backends': [{'address': '198.51.100.12', 'port': 9090}, {'address': '2001:db8::13'}]}}
+    services = [{'name': 'web', 'pool': 'web'}, {'name': 'api', 'port': 81, 'pool': 'api'}]
+    model = ok(services, pools, nginx_lb_drained_backends=['web-2'])
+    down = {(pool['name'], server['address'], server['port']) for pool in model['http_pools']
+            for server in pool['servers'] if server['drained']}
+    assert down == {('web', '198.51.100.12', 8080), ('api', '198.51.100.12', 9090)}
+    # An IPv6 backend by its address: the model keeps the plain address (the drain's wait brackets it).
+    model = ok(services, pools, nginx_lb_drained_backends=['2001:db8::13'])
+    assert model['drained'] == [{'address': '2001:db8::13', 'port': 80}]
+
+
+def test_a_pool_of_backup_servers_alone_gives_no_warning_without_a_drain():
+    pools = {'spare': {'backends': [{'address': '10.0.0.9', 'backup': True}]}, 'web': {'backend_group': 'web'}}
+    services = [{'name': 'web', 'pool': 'web'}, {'name': 'spare', 'port': 81, 'pool': 'spare'}]
+    assert build(data(services, pools))[2] == []
+    assert build(data(services, pools, nginx_lb_drained_backends=['web-1']))[2] == []
