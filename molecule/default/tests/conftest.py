@@ -110,6 +110,11 @@ def wait_until(predicate, deadline: float, interval: float = 0.25, message: str 
         time.sleep(interval)
 
 
+def main_pid(host, unit: str) -> str:
+    """The main process of a systemd unit: the same before and after a reload, a new one after a restart."""
+    return host.check_output(f'systemctl show -p MainPID --value {unit}')
+
+
 def holds(host, address: str, interface: str) -> bool:
     output = host.check_output(f'ip -o -4 addr show dev {shlex.quote(interface)}')
     return any(f' {address}/' in line for line in output.splitlines())

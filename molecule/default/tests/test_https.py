@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import REPO, client_probe, run_playbook
+from conftest import REPO, client_probe, main_pid, run_playbook
 
 SITE = REPO / 'playbooks' / 'site.yml'
 TLS = pathlib.Path('/var/lib/ha-lb-lab/tls')
@@ -110,7 +110,7 @@ def test_both_balancers_hold_the_same_certificate_and_a_private_key(hosts):
 
 
 def _nginx_main_pids(hosts):
-    return {name: hosts[name].check_output('systemctl show -p MainPID --value nginx') for name in ('lb-1', 'lb-2')}
+    return {name: main_pid(hosts[name], 'nginx') for name in ('lb-1', 'lb-2')}
 
 
 def test_a_certificate_rotation_loses_no_request(client, hosts, hostvars, vip, tmp_path_factory):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import PROBE_DIR, REPO, client_probe, holds, run_playbook, wait_until
+from conftest import PROBE_DIR, REPO, client_probe, holds, main_pid, run_playbook, wait_until
 
 SITE = REPO / 'playbooks' / 'site.yml'
 BALANCERS = ('lb-1', 'lb-2')
@@ -21,7 +21,7 @@ WRK = f'{PROBE_DIR}/wrk.txt'
 
 
 def _pids(host, unit):
-    main = host.check_output(f'systemctl show -p MainPID --value {unit}')
+    main = main_pid(host, unit)
     children = host.check_output(f'pgrep -P {main} || true').split()
     return main, set(children)
 
