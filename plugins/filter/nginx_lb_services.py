@@ -12,6 +12,7 @@ from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services im
     build,
     group_backends,
     health_targets,
+    peer_checks,
     referenced_groups,
     vip_checks,
 )
@@ -46,6 +47,11 @@ def nginx_lb_health_targets(services, health_location='/healthz', listen_address
     return health_targets(services, health_location, listen_address)
 
 
+def nginx_lb_peer_checks(services, listen_address='', listen_port=80):
+    """What a balancer asks its own nginx to show that it reaches the backends (a switchover's peer check)."""
+    return peer_checks(services, listen_address, listen_port)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -54,4 +60,5 @@ class FilterModule:
             'nginx_lb_pool_groups': nginx_lb_pool_groups,
             'nginx_lb_vip_checks': nginx_lb_vip_checks,
             'nginx_lb_health_targets': nginx_lb_health_targets,
+            'nginx_lb_peer_checks': nginx_lb_peer_checks,
         }

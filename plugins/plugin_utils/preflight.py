@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import build as build_services
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.switchover import NAME_PATTERN
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight_settings import (
     check_command,
     check_settings,
@@ -322,6 +323,12 @@ def _check_cluster(data, instances):
     if not instances or _unique_count(names) != len(instances):
         errors.append('keepalived_instances is empty or repeats an instance name (%s): define each VRRP instance once.'
                       % join(instance.get('name', '?') for instance in instances))
+    # A name that is no word at all has its message already (instance values).
+    bad = [text(name) for name in names if isinstance(name, str) and name and not re.search(r'[\s;{}"\'#\\]', name)
+           and not NAME_PATTERN.match(name)]
+    if bad:
+        errors.append('keepalived_instances: the instance name %s may hold only letters, digits, _, . and - (it names '
+                      'the instance\'s maintenance file): rename it in the inventory.' % join(bad))
     return errors
 
 

@@ -233,6 +233,8 @@ SETTINGS = {
         'keepalived_garp_master_refresh': 'wait_seconds',
         'keepalived_garp_master_refresh_repeat': 'positive',
         'keepalived_vrrp_startup_delay': 'delay',
+        'keepalived_maintenance_dir': 'absolute_path',
+        'keepalived_switchover_timeout': 'seconds',
     },
 }
 

@@ -609,6 +609,33 @@ def vip_checks(services, vips, listen_port):
     return checks
 
 
+def peer_checks(services, listen_address='', listen_port=80):
+    """What a balancer asks its own nginx to show that it reaches the backends: ``[{service, url}]``,
+    ``/`` of every HTTP(S) service with ``health_check`` on, on the loopback address (nginx listens there
+    for every service), and ``[{service, host, port}]`` for a stream service. Without services, the single
+    HTTP service on ``listen_port``."""
+    entries = [entry for entry in _list(services) if isinstance(entry, Mapping)]
+    if not entries:
+        entries = [{'name': 'default', 'port': listen_port}]
+    checks = []
+    for entry in entries:
+        if not _bool(entry.get('health_check', True)):
+            continue
+        tls = isinstance(entry.get('tls'), Mapping)
+        mode = entry.get('mode', 'http')
+        port = _int(entry.get('port')) or (443 if tls else (80 if mode == 'http' else 0))
+        if not _port_ok(port):
+            continue
+        address = entry.get('listen_address', listen_address)
+        loopback = '127.0.0.1' if is_wildcard(address) else _loopback(address)
+        if mode == 'stream':
+            checks.append({'service': entry.get('name'), 'host': loopback.strip('[]'), 'port': port})
+        else:
+            checks.append({'service': entry.get('name'),
+                           'url': '%s://%s:%d/' % ('https' if tls else 'http', loopback, port)})
+    return checks
+
+
 def health_targets(services, health_location='/healthz', listen_address=''):
     """What keepalived's health check asks on the balancer itself to see every service with
     ``health_check`` on: ``http(s)://<loopback>:<port><health_location>`` for an HTTP service (and its

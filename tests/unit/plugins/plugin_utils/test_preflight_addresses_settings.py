@@ -265,7 +265,9 @@ OWN_CHECKS = {
                    'keepalived_vrrp_scripts', 'keepalived_health_check_enabled', 'keepalived_health_check_mode',
                    'keepalived_health_check_fail_fast',
                    'keepalived_health_check_behaviour', 'keepalived_health_check_interval',
-                   'keepalived_health_check_fall', 'keepalived_health_check_rise', 'keepalived_loopback_vips'},
+                   'keepalived_health_check_fall', 'keepalived_health_check_rise', 'keepalived_loopback_vips',
+                   # Checked by the switchover's plan (plugin_utils/switchover.py) when it runs.
+                   'keepalived_switchover_host', 'keepalived_switchover_state', 'keepalived_switchover_instances'},
 }
 
 
@@ -307,6 +309,7 @@ def test_the_roles_pass_their_settings_to_the_checks():
                                     'enabled health check (chk_nginx).'),
     ({'notify_master': '/bin/notify "x"'}, 'keepalived_instances[VI_WEB].notify_master=\'/bin/notify "x"\' is not valid'),
     ({'name': 'VI WEB'}, "keepalived_instances[0].name='VI WEB' is not valid"),
+    ({'name': 'VI/WEB'}, 'the instance name VI/WEB may hold only letters, digits, _, . and -'),
     ({'interface': 'host0;'}, "keepalived_instances[VI_WEB].interface='host0;' is not valid"),
 ])
 def test_instance_values(changes, message):
