@@ -150,6 +150,26 @@ FAULTS = (
         'restore_tasks': 'restore_nginx_broken.yml',
     },
     {
+        'name': 'switchover',
+        'description': 'a planned switchover: a 1 in the holder\'s maintenance file for the instance '
+                       '(`failover_drill_maintenance_dir`), as `playbooks/switchover.yml` writes it',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': False,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'planned',
+        'max_failed': 0,
+        'finding': 'after %s went into maintenance',
+        'outcome': 'the holder\'s priority falls to 1 and the peer takes the VIP as a preempting backup does; the '
+                   'holder answers until then: **no failed request** and no gap over 0.1 s',
+        'restore': 'a 0 in the file (as `playbooks/switchback.yml` writes it); the master takes the VIP back',
+        'fault_command': None,
+        'restore_command': None,
+        'fault_tasks': 'fault_switchover.yml',
+        'restore_tasks': 'restore_switchover.yml',
+    },
+    {
         'name': 'backend_down',
         'description': '`systemctl stop nginx` on a backend (`failover_drill_backend`, default the first of `web`)',
         'target': 'backend',

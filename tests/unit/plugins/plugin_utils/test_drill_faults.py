@@ -29,7 +29,7 @@ TASKS = pathlib.Path(__file__).resolve().parents[4] / 'roles' / 'failover_drill'
 
 
 def test_kinds_in_table_order():
-    assert fault_names() == ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'backend_down')
+    assert fault_names() == ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'switchover', 'backend_down')
     assert FAULT_KINDS == fault_names()
     assert len(set(fault_names())) == len(FAULTS)
 
@@ -77,15 +77,21 @@ def test_the_budget_follows_the_entry(name):
 
 def test_what_each_kind_means():
     moving = [e['name'] for e in FAULTS if e['vip_moves']]
-    assert moving == ['stop', 'crash', 'link_down', 'nginx_broken']
+    assert moving == ['stop', 'crash', 'link_down', 'nginx_broken', 'switchover']
     assert [e['name'] for e in FAULTS if e['two_holders']] == ['crash']
     assert [e['name'] for e in FAULTS if e['target_unreachable']] == ['link_down']
     assert [(e['name'], e['restarted_service']) for e in FAULTS if e['restarted_service']] == [('nginx_stop', 'nginx')]
     assert [e['name'] for e in FAULTS if e['target'] == 'backend'] == ['backend_down']
     assert {e['name']: e['budget'] for e in FAULTS} == {
         'stop': 'skew', 'crash': 'master_down', 'link_down': 'master_down', 'nginx_stop': 'detection',
-        'nginx_broken': 'failing_check', 'backend_down': 'none'}
-    assert {e['name']: e['max_failed'] for e in FAULTS if e['max_failed'] is not None} == {'backend_down': 0}
+        'nginx_broken': 'failing_check', 'switchover': 'planned', 'backend_down': 'none'}
+    assert {e['name']: e['max_failed'] for e in FAULTS if e['max_failed'] is not None} == {'switchover': 0,
+                                                                                          'backend_down': 0}
+
+
+def test_a_planned_switchover_has_a_fixed_budget_without_margin():
+    budget = compute_budget('switchover', margin=0.25)
+    assert budget['max_downtime'] == 0.1 and budget['max_failed'] == 0 and budget['vip_moves'] is True
 
 
 def test_entries_are_copies():

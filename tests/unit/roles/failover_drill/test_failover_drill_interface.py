@@ -94,10 +94,13 @@ def test_molecule_runs_every_fault_kind_after_verify():
     # Every drill allows the one request in flight when the VIP moves back (docs/drill-runbook.md).
     stop = {'keepalived_health_check_behaviour': 'restart_then_stop'}
     one = {'failover_drill_failback_max_failed': 1}
+    # The planned switchover on its own, three runs judged on the median (docs/switchover.md).
+    unplanned = [kind for kind in FAULT_KINDS if kind != 'switchover']
     assert imports == [
-        (drill, dict(one, failover_drill_faults='all')),
+        (drill, dict(one, failover_drill_faults=unplanned)),
+        (drill, dict(one, failover_drill_faults=['switchover'], failover_drill_runs=3, failover_drill_verdict='median')),
         (site, stop),
-        (drill, dict(stop, failover_drill_faults='all', **one)),
+        (drill, dict(stop, failover_drill_faults=unplanned, **one)),
         (site, {}),
         (drill, dict(one, failover_drill_faults=['stop', 'link_down', 'nginx_stop'], failover_drill_service='www',
                      failover_drill_ca_file='/var/lib/ha-lb-lab/tls/ca.crt')),
