@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput bench-tls bench-cost docs changelog clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ bench-throughput: setup ## Medians of 3: wrk from the client to one backend, the
 
 bench-tls: setup ## Medians of 3: HTTP against HTTPS through the VIP, nginx CPU per request, TLS handshakes/s (needs `make lab`)
 	python tools/bench.py tls
+
+bench-rolling: setup ## Medians of 3: the probe through the VIP while site.yml rolls a config change over the running lab, and back (needs `make lab`)
+	python tools/bench.py rolling --change config
+
+bench-upgrade: setup ## Medians of 3: the probe through the VIP while site.yml upgrades nginx and keepalived on the running lab (needs `make lab`)
+	python tools/bench.py rolling --change upgrade
 
 bench-cost: setup ## Medians of 3 per variant: nginx CPU per plain request with the defaults and with one setting changed (needs `make lab`)
 	python tools/bench.py cost

@@ -10,6 +10,10 @@ inventories/local/hosts.yml, so the inventory and the lab cannot disagree.
                         (also what a killed lab left behind); fine when nothing exists
     labctl.py status    one line per guest
     labctl.py build     (re)build the cached base tree and local apt repository
+    labctl.py offer-upgrades [N] add to the local repository a higher version of the packages a
+                        rolling upgrade changes (nginx, keepalived): the same files, rebuilt
+                        with "+labN" (default 1) added to their version (idempotent)
+    labctl.py withdraw-upgrades  remove them again (guests keep what they installed)
 
 Needs root, systemd-nspawn (systemd-container), debootstrap and dpkg-scanpackages (dpkg-dev).
 """
@@ -674,9 +678,55 @@ def status() -> int:
     return 0 if state == "up" else 3
 
 
+# The packages a rolling upgrade of the cluster changes, and the suffix of their higher version.
+UPGRADE_PACKAGES = ("nginx", "keepalived")
+UPGRADE_SUFFIX = "+lab"
+
+
+def _index_repo() -> None:
+    index = run(["dpkg-scanpackages", "--multiversion", ".", "/dev/null"], cwd=REPO,
+                capture_output=True).stdout
+    (REPO / "Packages").write_text(index)
+    (REPO / "Packages.gz").unlink(missing_ok=True)
+    run(["gzip", "-9k", "Packages"], cwd=REPO)
+
+
+def offer_upgrades(number: int = 1) -> None:
+    """Rebuild each package of UPGRADE_PACKAGES with a higher version (its files unchanged) into the
+    repository, so that a package_state of latest upgrades it."""
+    if not base_ready():
+        raise LabError("no local repository yet: run `labctl.py build` (or `make lab`) first")
+    for name in UPGRADE_PACKAGES:
+        originals = [deb for deb in REPO.glob(f"{name}_*.deb") if UPGRADE_SUFFIX not in deb.name]
+        if len(originals) != 1:
+            raise LabError(f"expected one {name} package in {REPO}, found {len(originals)}")
+        version = run(["dpkg-deb", "-f", str(originals[0]), "Version"], capture_output=True).stdout.strip()
+        arch = run(["dpkg-deb", "-f", str(originals[0]), "Architecture"], capture_output=True).stdout.strip()
+        target = REPO / f"{name}_{(version + UPGRADE_SUFFIX + str(number)).replace(':', '%3a')}_{arch}.deb"
+        if target.exists():
+            continue
+        work = CACHE / f"rebuild-{name}"
+        shutil.rmtree(work, ignore_errors=True)
+        run(["dpkg-deb", "-R", str(originals[0]), str(work)])
+        control = work / "DEBIAN" / "control"
+        control.write_text(re.sub(r"(?m)^Version: .*$", f"Version: {version}{UPGRADE_SUFFIX}{number}", control.read_text()))
+        run(["dpkg-deb", "--root-owner-group", "-b", str(work), str(target)], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        log(f"offered {name} {version}{UPGRADE_SUFFIX}{number}")
+    _index_repo()
+
+
+def withdraw_upgrades() -> None:
+    for deb in REPO.glob(f"*{UPGRADE_SUFFIX}*.deb"):
+        deb.unlink()
+    if REPO.exists():
+        _index_repo()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "build", "_supervise"])
+    parser.add_argument("command", choices=["up", "down", "status", "build", "offer-upgrades", "withdraw-upgrades",
+                                            "_supervise"])
     parser.add_argument("guest", nargs="?")
     args = parser.parse_args(argv)
     try:
@@ -686,6 +736,15 @@ def main(argv: list[str] | None = None) -> int:
             down()
         elif args.command == "status":
             return status()
+        elif args.command == "offer-upgrades":
+            number = int(args.guest or 1)
+            if number < 1:
+                raise LabError("offer-upgrades N: N must be 1 or more")
+            with locked():
+                offer_upgrades(number)
+        elif args.command == "withdraw-upgrades":
+            with locked():
+                withdraw_upgrades()
         elif args.command == "build":
             require_host_tools(for_build=True)
             with locked():

@@ -24,7 +24,16 @@
                to a backend and through the VIP, with the CPU the MASTER's nginx spends per
                request; the defaults are deployed again at the end
 
-Both print a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
+  rolling      what clients see while site.yml updates a running cluster: per round, the drill's
+               probe runs on the client through the VIP while site.yml applies a change (--change
+               config: nginx on every host and keepalived on the balancers, then the inventory
+               again; --change upgrade: the lab's repository offers higher nginx and keepalived
+               packages, labctl.py offer-upgrades, and every package_state is latest). Reports the
+               failed requests and the longest gap between two answers of each run, and draws each
+               run's timeline with every host's reloads, restarts and VRRP transitions marked
+               (reports/bench-rolling-<stamp>-<run>.svg)
+
+Each prints a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
 """
 
@@ -304,6 +313,158 @@ def throughput(rounds: int, seconds: int, connections: int) -> dict:
     }
 
 
+ROLLING_CHANGES = {
+    'config': {'nginx_web_keepalive_requests': 9999, 'nginx_lb_worker_connections': 8000,
+               'keepalived_health_check_rise': 3},
+    'upgrade': {'nginx_web_package_state': 'latest', 'nginx_lb_package_state': 'latest',
+                'keepalived_package_state': 'latest'},
+}
+PROBE = REPO / 'roles' / 'failover_drill' / 'files' / 'vip_probe.py'
+PROBE_DIR = '/var/tmp/ha-lb-bench'
+# What a host's journal says about an update: (pattern, label) for nginx and keepalived.
+JOURNAL_MARKS = ((r'^Reloaded ', 'reload'), (r'^Started nginx|^Started keepalived', 'start'),
+                 (r'^Stopped nginx|^Stopped keepalived', 'stop'), (r'Entering MASTER STATE', 'MASTER'),
+                 (r'Entering BACKUP STATE', 'BACKUP'), (r'Entering FAULT STATE', 'FAULT'))
+
+
+def _probe_start(url: str) -> None:
+    _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.copy',
+          '-a', f'src={PROBE} dest={PROBE_DIR}/vip_probe.py mode=0755'], timeout=120)
+    _on('client', f'rm -f {PROBE_DIR}/probe.jsonl {PROBE_DIR}/stop; nohup python3 {PROBE_DIR}/vip_probe.py '
+                  f'--url {url} --duration 1800 --stop-file {PROBE_DIR}/stop --output {PROBE_DIR}/probe.jsonl '
+                  '>/dev/null 2>&1 &')
+    time.sleep(1)
+
+
+def _probe_stop() -> list[dict]:
+    _on('client', f'touch {PROBE_DIR}/stop')
+    for _attempt in range(20):
+        out = _on('client', f'cat {PROBE_DIR}/probe.jsonl')
+        records = [json.loads(line) for line in out.splitlines() if line.startswith('{')]
+        if any(record.get('type') == 'end' for record in records):
+            return records
+        time.sleep(0.5)
+    raise SystemExit('bench: the probe did not end')
+
+
+def _journal_marks(hosts: list[str], since: float) -> list[tuple[str, float, str]]:
+    """(host, wall time, label) of every reload, start, stop and VRRP transition since ``since``."""
+    marks = []
+    for host in hosts:
+        out = _on(host, f'journalctl -u nginx -u keepalived --since @{since:.3f} -o json --no-pager')
+        for line in out.splitlines():
+            if not line.startswith('{'):
+                continue
+            entry = json.loads(line)
+            message = str(entry.get('MESSAGE', ''))
+            for pattern, label in JOURNAL_MARKS:
+                if re.search(pattern, message):
+                    marks.append((host, int(entry['__REALTIME_TIMESTAMP']) / 1e6, label))
+                    break
+    return marks
+
+
+def _timeline_svg(title: str, records: list[dict], marks: list[tuple[str, float, str]], hosts: list[str]) -> str:
+    """The probe's requests (failed ones in red) and each host's marks on one time axis."""
+    start = next(record for record in records if record.get('type') == 'start')
+    samples = [record for record in records if record.get('type') == 'sample']
+    t0, t1 = samples[0]['t'], samples[-1]['t'] + samples[-1]['dur']
+    width, left, lane = 1200, 110, 26
+    scale = (width - left - 20) / max(t1 - t0, 1e-6)
+
+    def x(t):
+        return left + (t - t0) * scale
+
+    lanes = ['requests'] + hosts
+    height = 70 + lane * len(lanes) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">',
+             f'<text x="20" y="24" font-size="16" font-weight="bold">{title}</text>']
+    failed = [sample for sample in samples if not sample['ok']]
+    parts.append(f'<text x="20" y="44">{len(samples)} requests, {len(failed)} failed; marks: each host\'s '
+                 'reloads, starts, stops (nginx, keepalived) and VRRP transitions</text>')
+    for index, name in enumerate(lanes):
+        y = 60 + index * lane
+        parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{name}</text>')
+        parts.append(f'<line x1="{left}" y1="{y + lane}" x2="{width - 20}" y2="{y + lane}" stroke="#E0E0E0"/>')
+    answered = [x(sample['t']) for sample in samples if sample['ok']]
+    for px in sorted({round(value) for value in answered}):
+        parts.append(f'<line x1="{px}" y1="66" x2="{px}" y2="80" stroke="#009E73"/>')
+    for sample in failed:
+        parts.append(f'<circle cx="{x(sample["t"]):.1f}" cy="73" r="4" fill="#D7191C"><title>'
+                     f'{sample.get("error")}</title></circle>')
+    for host, wall, label in marks:
+        t = start['mono'] + wall - start['wall']
+        if t0 <= t <= t1:
+            y = 60 + (1 + hosts.index(host)) * lane
+            colour = {'MASTER': '#6A3D9A', 'BACKUP': '#B15928', 'FAULT': '#D7191C'}.get(label, '#0072B2')
+            parts.append(f'<line x1="{x(t):.1f}" y1="{y + 3}" x2="{x(t):.1f}" y2="{y + lane - 3}" stroke="{colour}" '
+                         f'stroke-width="2"><title>{host} {label} at {t - t0:.2f} s</title></line>')
+            parts.append(f'<text x="{x(t) + 3:.1f}" y="{y + 12}" font-size="9" fill="{colour}">{label}</text>')
+    axis = 60 + lane * len(lanes) + 14
+    step = max(1, round((t1 - t0) / 12))
+    for second in range(0, int(t1 - t0) + 1, step):
+        parts.append(f'<text x="{x(t0 + second):.1f}" y="{axis}" font-size="10" text-anchor="middle">{second} s</text>')
+    parts.append('</svg>')
+    return '\n'.join(parts) + '\n'
+
+
+def _measured_site(extra: dict, url: str, hosts: list[str], name: str) -> dict:
+    _probe_start(url)
+    since = time.time()
+    argv = [str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(REPO / 'playbooks' / 'site.yml')]
+    started = time.monotonic()
+    done = _run(argv + (['-e', json.dumps(extra)] if extra else []), timeout=1800)
+    elapsed = time.monotonic() - started
+    records = _probe_stop()
+    if done.returncode != 0:
+        raise SystemExit(f'bench: site.yml {name} failed:\n{done.stdout[-3000:]}')
+    samples = [record for record in records if record.get('type') == 'sample']
+    answers = sorted(sample['t'] + sample['dur'] for sample in samples if sample['ok'])
+    gap = max(later - earlier for earlier, later in zip(answers, answers[1:]))
+    failed = sum(1 for sample in samples if not sample['ok'])
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+    REPORTS.mkdir(exist_ok=True)
+    picture = REPORTS / f'bench-rolling-{stamp}-{name}.svg'
+    picture.write_text(_timeline_svg(f'site.yml {name}: {failed} failed, longest gap {gap:.3f} s, {elapsed:.0f} s',
+                                     records, _journal_marks(hosts, since - 1), hosts))
+    print(f'{name}: {len(samples)} requests, {failed} failed, longest gap {gap:.3f} s, site.yml {elapsed:.0f} s '
+          f'({picture.name})', flush=True)
+    return {'failed': failed, 'gap': round(gap, 3), 'seconds': round(elapsed, 1), 'requests': len(samples)}
+
+
+def rolling(rounds: int, change: str) -> dict:
+    lab = _lab_targets()
+    url = f'http://{lab["vip"]}:{lab["vip_port"]}/'
+    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
+    hosts = inventory['web']['hosts'] + inventory['lb']['hosts']
+    runs = []
+    try:
+        for number in range(1, rounds + 1):
+            if change == 'upgrade':
+                # A number above any earlier round's (and any the lab's tests offered): a higher version each time.
+                _lab_upgrades('offer-upgrades', str(int(time.time())))
+                runs.append(_measured_site(ROLLING_CHANGES[change], url, hosts, f'upgrade-{number}'))
+            else:
+                runs.append(_measured_site(ROLLING_CHANGES[change], url, hosts, f'config-{number}'))
+                runs.append(_measured_site({}, url, hosts, f'config-back-{number}'))
+    finally:
+        if change == 'upgrade':
+            _lab_upgrades('withdraw-upgrades')
+    return {
+        'rows': [('failed requests per run', [run['failed'] for run in runs]),
+                 ('longest gap between two answers (s)', [run['gap'] for run in runs]),
+                 ('site.yml (s)', [run['seconds'] for run in runs])],
+        'raw': {'change': change, 'extra_vars': ROLLING_CHANGES[change], 'runs': runs},
+    }
+
+
+def _lab_upgrades(*arguments: str) -> None:
+    done = _run([sys.executable, str(REPO / 'lab' / 'labctl.py'), *arguments], timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f'bench: labctl {" ".join(arguments)} failed:\n{done.stdout}{done.stderr}')
+
+
 def _report(kind: str, result: dict, argv: list[str]) -> str:
     lines = [f'# Benchmark: {kind}', '', f'Command: `python tools/bench.py {" ".join(argv)}`', '',
              '| measure | rounds | median |', '|---|---|---|']
@@ -338,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     four.add_argument('--rounds', type=int, default=3)
     four.add_argument('--seconds', type=int, default=8)
     four.add_argument('--connections', type=int, default=64)
+    five = sub.add_parser('rolling', help='the probe through the VIP while site.yml updates the running cluster')
+    five.add_argument('--rounds', type=int, default=3)
+    five.add_argument('--change', choices=sorted(ROLLING_CHANGES), default='config')
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error('--rounds must be at least 1')
@@ -345,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         result = converge(args.rounds)
     elif args.kind == 'floor':
         result = floor(args.rounds)
+    elif args.kind == 'rolling':
+        result = rolling(args.rounds, args.change)
     else:
         if args.seconds < 1 or args.connections < 1:
             parser.error('--seconds and --connections must be at least 1')

@@ -115,6 +115,37 @@ def main_pid(host, unit: str) -> str:
     return host.check_output(f'systemctl show -p MainPID --value {unit}')
 
 
+def journal_cursor(host) -> str:
+    """Where keepalived's journal on the host ends now (for ``transitions``)."""
+    return host.check_output("journalctl -u keepalived -n 0 --show-cursor -o cat | sed -n 's/^-- cursor: //p'")
+
+
+def transitions(host, cursor: str | None = None) -> list[str]:
+    """keepalived's VRRP state changes on the host after the cursor, or (None) since the host's boot."""
+    since = f"--after-cursor '{cursor}'" if cursor else '-b'
+    out = host.run(f"journalctl -u keepalived {since} -o cat --no-pager | grep -E 'Entering [A-Z]+ STATE'")
+    return out.stdout.splitlines()
+
+
+def longest_gap(samples) -> float:
+    """The longest time between two answers of the probe (each answer: its start plus its duration)."""
+    answers = sorted(sample['t'] + sample['dur'] for sample in samples if sample['ok'])
+    return max(later - earlier for earlier, later in zip(answers, answers[1:]))
+
+
+def reboot(host):
+    """Reboot a balancer and wait until it runs keepalived and nginx again."""
+    boot_id = host.check_output('cat /proc/sys/kernel/random/boot_id')
+    host.run('systemctl reboot')
+    time.sleep(2)
+
+    def back():
+        # nspawn gives every boot of a guest its own boot id; over SSH, a guest on its way back answers nothing.
+        answer = host.run('cat /proc/sys/kernel/random/boot_id; systemctl is-active keepalived nginx')
+        return answer.stdout.split()[:1] not in ([], [boot_id]) and answer.stdout.split()[1:] == ['active', 'active']
+    wait_until(back, 120, interval=1, message='the balancer back from its reboot')
+
+
 def holds(host, address: str, interface: str) -> bool:
     output = host.check_output(f'ip -o -4 addr show dev {shlex.quote(interface)}')
     return any(f' {address}/' in line for line in output.splitlines())

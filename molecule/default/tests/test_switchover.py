@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import REPO, client_probe, holds, run_playbook, wait_until
+from conftest import REPO, client_probe, holds, longest_gap, reboot, run_playbook, wait_until
 
 SWITCHOVER = REPO / 'playbooks' / 'switchover.yml'
 SWITCHBACK = REPO / 'playbooks' / 'switchback.yml'
@@ -21,28 +21,9 @@ BROKEN = '/etc/nginx/modules-enabled/zz-test-broken.conf'
 MAX_GAP = 0.1
 
 
-def _longest_gap(samples) -> float:
-    answers = sorted(sample['t'] + sample['dur'] for sample in samples if sample['ok'])
-    return max(later - earlier for earlier, later in zip(answers, answers[1:]))
-
 
 def _maintenance(host, instance: str) -> str:
     return host.check_output(f'cat {MAINTENANCE}/{instance}').strip()
-
-
-def _reboot(host):
-    """Reboot a guest and wait until keepalived runs on it again."""
-    boot_id = host.check_output('cat /proc/sys/kernel/random/boot_id')
-    host.run('systemctl reboot')
-    time.sleep(2)
-
-    def back():
-        try:
-            return host.check_output('cat /proc/sys/kernel/random/boot_id') != boot_id and \
-                host.run('systemctl is-active keepalived nginx').stdout.split() == ['active', 'active']
-        except Exception:  # noqa: BLE001 - the guest is still on its way back
-            return False
-    wait_until(back, 120, interval=1, message='the balancer back from its reboot')
 
 
 def test_switchover_survives_site_and_a_reboot_and_costs_no_request(hosts, vip, instance, interface, vip_answering):
@@ -63,7 +44,7 @@ def test_switchover_survives_site_and_a_reboot_and_costs_no_request(hosts, vip, 
         assert holds(lb2, vip, interface) and not holds(lb1, vip, interface)
 
         # Rebooted, the balancer in maintenance comes back as a BACKUP of priority 1.
-        _reboot(lb1)
+        reboot(lb1)
         time.sleep(5)
         assert holds(lb2, vip, interface) and not holds(lb1, vip, interface)
         assert _maintenance(lb1, name) == '1'
@@ -78,7 +59,7 @@ def test_switchover_survives_site_and_a_reboot_and_costs_no_request(hosts, vip, 
     # Two moves of the VIP: each may reset the one connection in flight at the instant the peer takes
     # over (docs/switchover.md); the drill kind switchover holds the move itself to 0 on its median run.
     assert probe.end['failed'] <= 1, [sample for sample in samples if not sample['ok']]
-    assert _longest_gap(samples) <= MAX_GAP
+    assert longest_gap(samples) <= MAX_GAP
 
 
 def _refused(*arguments) -> str:
