@@ -328,8 +328,11 @@ JOURNAL_MARKS = ((r'^Reloaded ', 'reload'), (r'^Started nginx|^Started keepalive
 
 
 def _probe_start(url: str) -> None:
-    _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.copy',
-          '-a', f'src={PROBE} dest={PROBE_DIR}/vip_probe.py mode=0755'], timeout=120)
+    _on('client', f'mkdir -p {PROBE_DIR}')
+    copied = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.copy',
+                   '-a', f'src={PROBE} dest={PROBE_DIR}/vip_probe.py mode=0755'], timeout=120)
+    if copied.returncode != 0:
+        raise SystemExit(f'bench: copying the probe to the client failed:\n{copied.stdout[-2000:]}')
     _on('client', f'rm -f {PROBE_DIR}/probe.jsonl {PROBE_DIR}/stop; nohup python3 {PROBE_DIR}/vip_probe.py '
                   f'--url {url} --duration 1800 --stop-file {PROBE_DIR}/stop --output {PROBE_DIR}/probe.jsonl '
                   '>/dev/null 2>&1 &')
@@ -357,9 +360,11 @@ def _journal_marks(hosts: list[str], since: float) -> list[tuple[str, float, str
                 continue
             entry = json.loads(line)
             message = str(entry.get('MESSAGE', ''))
+            unit = str(entry.get('UNIT') or entry.get('_SYSTEMD_UNIT') or '').replace('.service', '')
             for pattern, label in JOURNAL_MARKS:
                 if re.search(pattern, message):
-                    marks.append((host, int(entry['__REALTIME_TIMESTAMP']) / 1e6, label))
+                    marks.append((host, int(entry['__REALTIME_TIMESTAMP']) / 1e6,
+                                  label if label in ('MASTER', 'BACKUP', 'FAULT') else f'{label} {unit}'.strip()))
                     break
     return marks
 
@@ -387,9 +392,13 @@ def _timeline_svg(title: str, records: list[dict], marks: list[tuple[str, float,
         y = 60 + index * lane
         parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{name}</text>')
         parts.append(f'<line x1="{left}" y1="{y + lane}" x2="{width - 20}" y2="{y + lane}" stroke="#E0E0E0"/>')
-    answered = [x(sample['t']) for sample in samples if sample['ok']]
-    for px in sorted({round(value) for value in answered}):
-        parts.append(f'<line x1="{px}" y1="66" x2="{px}" y2="80" stroke="#009E73"/>')
+    parts.append(f'<rect x="{left}" y="66" width="{width - left - 20}" height="14" fill="#009E73" fill-opacity="0.35">'
+                 '<title>answered</title></rect>')
+    answers = sorted(sample['t'] + sample['dur'] for sample in samples if sample['ok'])
+    for earlier, later in zip(answers, answers[1:]):
+        if later - earlier > 0.1:
+            parts.append(f'<rect x="{x(earlier):.1f}" y="64" width="{max(x(later) - x(earlier), 2):.1f}" height="18" '
+                         f'fill="#E69F00"><title>no answer for {later - earlier:.3f} s</title></rect>')
     for sample in failed:
         parts.append(f'<circle cx="{x(sample["t"]):.1f}" cy="73" r="4" fill="#D7191C"><title>'
                      f'{sample.get("error")}</title></circle>')

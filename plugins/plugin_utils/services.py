@@ -609,25 +609,30 @@ def vip_checks(services, vips, listen_port):
     return checks
 
 
-def peer_checks(services, listen_address='', listen_port=80):
-    """What a balancer asks its own nginx to show that it reaches the backends: ``[{service, url}]``,
-    ``/`` of every HTTP(S) service with ``health_check`` on, on the loopback address (nginx listens there
-    for every service), and ``[{service, host, port}]`` for a stream service. Without services, the single
-    HTTP service on ``listen_port``."""
-    entries = [entry for entry in _list(services) if isinstance(entry, Mapping)]
-    if not entries:
-        entries = [{'name': 'default', 'port': listen_port}]
-    checks = []
-    for entry in entries:
-        if not _bool(entry.get('health_check', True)):
+def _checked_on_loopback(services, listen_address):
+    """Every service with ``health_check`` on, as nginx listens for it on the loopback address (there for
+    every service, one bound to a VIP as well; 127.0.0.1 for a service on every address): ``(entry, tls
+    (its mapping or None), mode, port, loopback)``, in the order of the services."""
+    for entry in _list(services):
+        if not isinstance(entry, Mapping) or not _bool(entry.get('health_check', True)):
             continue
-        tls = isinstance(entry.get('tls'), Mapping)
+        tls = entry.get('tls') if isinstance(entry.get('tls'), Mapping) else None
         mode = entry.get('mode', 'http')
         port = _int(entry.get('port')) or (443 if tls else (80 if mode == 'http' else 0))
         if not _port_ok(port):
             continue
         address = entry.get('listen_address', listen_address)
-        loopback = '127.0.0.1' if is_wildcard(address) else _loopback(address)
+        yield entry, tls, mode, port, '127.0.0.1' if is_wildcard(address) else _loopback(address)
+
+
+def peer_checks(services, listen_address='', listen_port=80):
+    """What a balancer asks its own nginx to show that it reaches the backends: ``[{service, url}]``,
+    ``/`` of every HTTP(S) service with ``health_check`` on, on the loopback address, and ``[{service,
+    host, port}]`` for a stream service. Without services, the single HTTP service on ``listen_port``."""
+    if not [entry for entry in _list(services) if isinstance(entry, Mapping)]:
+        services = [{'name': 'default', 'port': listen_port}]
+    checks = []
+    for entry, tls, mode, port, loopback in _checked_on_loopback(services, listen_address):
         if mode == 'stream':
             checks.append({'service': entry.get('name'), 'host': loopback.strip('[]'), 'port': port})
         else:
@@ -639,22 +644,10 @@ def peer_checks(services, listen_address='', listen_port=80):
 def health_targets(services, health_location='/healthz', listen_address=''):
     """What keepalived's health check asks on the balancer itself to see every service with
     ``health_check`` on: ``http(s)://<loopback>:<port><health_location>`` for an HTTP service (and its
-    redirect port), ``tcp://<loopback>:<port>`` for a stream service. nginx listens on the loopback
-    address for every service (a service bound to a VIP as well), and answers the health location on
-    every HTTP port itself; a service on every address (``listen_address``, the default of
-    nginx_lb_listen_address) is asked on 127.0.0.1. No services: an empty list. Each target once, in
-    the order of the services."""
+    redirect port), ``tcp://<loopback>:<port>`` for a stream service. nginx answers the health location
+    on every HTTP port itself. No services: an empty list. Each target once, in the order of the services."""
     targets = []
-    for entry in _list(services):
-        if not isinstance(entry, Mapping) or not _bool(entry.get('health_check', True)):
-            continue
-        tls = entry.get('tls') if isinstance(entry.get('tls'), Mapping) else None
-        mode = entry.get('mode', 'http')
-        port = _int(entry.get('port')) or (443 if tls else (80 if mode == 'http' else 0))
-        if not _port_ok(port):
-            continue
-        address = entry.get('listen_address', listen_address)
-        loopback = '127.0.0.1' if is_wildcard(address) else _loopback(address)
+    for _entry, tls, mode, port, loopback in _checked_on_loopback(services, listen_address):
         if mode == 'stream':
             found = ['tcp://%s:%d' % (loopback, port)]
         else:
