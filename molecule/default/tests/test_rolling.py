@@ -18,7 +18,6 @@ CHANGE = {'nginx_web_keepalive_requests': 9999, 'nginx_lb_worker_connections': 8
 MAX_GAP = 0.1
 
 
-
 def _updates(stdout: str) -> dict:
     """host -> what site.yml said it changes there."""
     flat = ' '.join(stdout.split())

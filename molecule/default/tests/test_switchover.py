@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import REPO, client_probe, holds, longest_gap, reboot, run_playbook, wait_until
+from conftest import REPO, client_probe, holds, longest_gap, reboot, run_playbook
 
 SWITCHOVER = REPO / 'playbooks' / 'switchover.yml'
 SWITCHBACK = REPO / 'playbooks' / 'switchback.yml'
@@ -19,7 +19,6 @@ MAINTENANCE = '/var/lib/keepalived/maintenance'
 BROKEN = '/etc/nginx/modules-enabled/zz-test-broken.conf'
 # The planned move's downtime budget (drill kind switchover): the longest gap between two answers.
 MAX_GAP = 0.1
-
 
 
 def _maintenance(host, instance: str) -> str:

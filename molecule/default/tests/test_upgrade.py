@@ -31,7 +31,6 @@ def _versions(host, packages) -> list[str]:
     return host.check_output(f"dpkg-query -W -f '${{Version}}\\n' {' '.join(packages)}").split()
 
 
-
 def test_a_package_upgrade_rolls_over_every_host_without_a_failed_request(hosts, vip, interface, vip_answering):
     client = hosts['client']
     before = {name: _versions(hosts[name], packages) for name, packages in PACKAGES.items()}
