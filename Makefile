@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade docs changelog clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade bench-soak docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,11 @@ bench-rolling: setup ## Medians of 3: the probe through the VIP while site.yml r
 
 bench-upgrade: setup ## Medians of 3: the probe through the VIP while site.yml upgrades nginx and keepalived on the running lab (needs `make lab`)
 	python tools/bench.py rolling --change upgrade
+
+bench-soak: setup ## The fast profile: VRRP transitions in 30 min idle, then in 30 min under wrk (needs `make lab`; redeploys it)
+	python tools/bench.py soak --profile docs/examples/fast-failover-local.yml --load idle
+	python tools/bench.py soak --profile docs/examples/fast-failover-local.yml --load wrk
+	ansible-playbook -i inventories/local playbooks/site.yml >/dev/null
 
 bench-cost: setup ## Medians of 3 per variant: nginx CPU per plain request with the defaults and with one setting changed (needs `make lab`)
 	python tools/bench.py cost

@@ -69,7 +69,9 @@ BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
     "iproute2", "curl", "ca-certificates", "procps", "sudo",
 ]
-REPO_PACKAGES = ["nginx", "libnginx-mod-stream", "keepalived", "wrk"]
+# The exporters and prometheus (its promtool) for the metrics, nftables for the firewall.
+REPO_PACKAGES = ["nginx", "libnginx-mod-stream", "keepalived", "wrk", "prometheus-node-exporter",
+                 "prometheus-nginx-exporter", "prometheus", "nftables"]
 # Bump when the way the base tree is prepared changes, so caches are rebuilt.
 RECIPE_VERSION = 3
 

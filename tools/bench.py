@@ -32,6 +32,11 @@
                failed requests and the longest gap between two answers of each run, and draws each
                run's timeline with every host's reloads, restarts and VRRP transitions marked
                (reports/bench-rolling-<stamp>-<run>.svg)
+  soak         false failovers: per round, the lab runs as deployed (--profile FILE deploys that
+               extra-vars file with site.yml first) for --minutes, idle or (--load wrk) under wrk
+               from the client through the VIP, then counts the VRRP transitions each balancer's
+               keepalived logged meanwhile (an unexpected one is a false failover) and checks that
+               the VIP holder is the one it started with
 
 Each prints a Markdown table and write it with the raw figures to reports/bench-<kind>-<stamp>.{md,json}.
 The figures drift on a shared machine: compare the numbers of one report with each other.
@@ -155,13 +160,18 @@ def _on(host: str, command: str, timeout: int = 120) -> str:
     return done.stdout
 
 
-# Clock ticks nginx's processes have used (user + system), read from /proc on the balancer.
-_NGINX_TICKS = ("for p in $(pgrep -x nginx); do cut -d' ' -f14,15 /proc/$p/stat; done "
-                "| awk '{t += $1 + $2} END {print \"ticks\", t}'; getconf CLK_TCK | sed 's/^/hz /'")
+# Clock ticks the processes called {name} have used (user + system), read from /proc on the host.
+_TICKS = ("for p in $(pgrep -x {name}); do cut -d' ' -f14,15 /proc/$p/stat; done "
+          "| awk '{t += $1 + $2} END {print \"ticks\", t}'; getconf CLK_TCK | sed 's/^/hz /'")
 
 
 def _nginx_cpu(host: str) -> float:
-    out = _on(host, _NGINX_TICKS)
+    return _process_cpu(host, 'nginx')
+
+
+def _process_cpu(host: str, name: str) -> float:
+    """CPU seconds (user + system) the processes called ``name`` on the host have used."""
+    out = _on(host, _TICKS.replace('{name}', name))
     ticks = float(re.search(r'ticks (\d+)', out).group(1))
     return ticks / float(re.search(r'hz (\d+)', out).group(1))
 
@@ -468,6 +478,80 @@ def rolling(rounds: int, change: str) -> dict:
     }
 
 
+# keepalived's log lines for a change of state (or of the daemon) in an instance.
+TRANSITIONS = r'Entering (MASTER|BACKUP|FAULT) STATE|entering FAULT state|Stopping|Starting VRRP child'
+
+
+def _holder(vip: str, balancers: list[str]) -> list[str]:
+    # The VRRP interface, not the loopback copy that keepalived_loopback_vips keeps on every balancer.
+    return [host for host in balancers
+            if re.search(rf'^\d+: (?!lo\b)\S+\s+inet {re.escape(vip)}/', _on(host, 'ip -4 -o addr show'), re.M)]
+
+
+def _wrk_errors(url: str, seconds: int, connections: int) -> tuple[float, str]:
+    """Requests per second and wrk's error lines (none: ''), for a long run that must not stop at an error."""
+    done = _run([str(BIN / 'ansible'), 'client', '-i', str(INVENTORY), '-m', 'ansible.builtin.shell',
+                 '-a', f'wrk -t2 -c{connections} -d{seconds}s {url}'], timeout=seconds + 120)
+    match = re.search(r'Requests/sec:\s+([\d.]+)', done.stdout)
+    if done.returncode != 0 or not match:
+        raise SystemExit(f'bench: wrk on the client failed:\n{done.stdout[-2000:]}{done.stderr[-1000:]}')
+    errors = re.findall(r'Non-2xx or 3xx responses: \d+|Socket errors: .*', done.stdout)
+    return float(match.group(1)), '; '.join(errors)
+
+
+def soak(rounds: int, minutes: float, load: str, connections: int, profile: str | None) -> dict:
+    lab = _lab_targets()
+    url = f'http://{lab["vip"]}:{lab["vip_port"]}/'
+    inventory = json.loads(_run([str(BIN / 'ansible-inventory'), '-i', str(INVENTORY), '--list'], timeout=60).stdout)
+    balancers = inventory['lb']['hosts']
+    if profile:
+        done = _run([str(BIN / 'ansible-playbook'), '-i', str(INVENTORY), str(REPO / 'playbooks' / 'site.yml'),
+                     '-e', '@' + str(pathlib.Path(profile).resolve())], timeout=900)
+        if done.returncode != 0:
+            raise SystemExit(f'bench: site.yml with {profile} failed:\n{done.stdout[-3000:]}')
+    if load == 'wrk':
+        _install_wrk()
+    seconds = round(minutes * 60)
+    runs = []
+    for number in range(1, rounds + 1):
+        holder = _holder(lab['vip'], balancers)
+        cpu = {host: _process_cpu(host, 'keepalived') for host in balancers}
+        since = time.time()
+        rate, errors = 0.0, ''
+        if load == 'wrk':
+            rate, errors = _wrk_errors(url, seconds, connections)
+        else:
+            time.sleep(seconds)
+        found = {}
+        for host in balancers:
+            out = _on(host, f"journalctl -u keepalived --since @{since:.3f} --no-pager -o short-iso-precise "
+                            f"| grep -E '{TRANSITIONS}' || true")
+            found[host] = [line for line in out.splitlines() if re.search(TRANSITIONS, line)]
+        after = _holder(lab['vip'], balancers)
+        elapsed = time.time() - since
+        cpu = {host: round(100 * (_process_cpu(host, 'keepalived') - cpu[host]) / elapsed, 2) for host in balancers}
+        count = sum(len(lines) for lines in found.values())
+        print(f'round {number}: {minutes:g} min {load}, {count} transitions '
+              f'({", ".join(f"{host} {len(lines)}" for host, lines in found.items())}), VIP on {holder} then {after}'
+              + (f', wrk {rate:.0f} req/s {errors or "no errors"}' if load == 'wrk' else '')
+              + f', keepalived CPU {cpu} %', flush=True)
+        for host, lines in found.items():
+            for line in lines:
+                print(f'  {host}: {line}', flush=True)
+        runs.append({'transitions': count, 'lines': found, 'holder_before': holder, 'holder_after': after,
+                     'wrk_rps': round(rate), 'wrk_errors': errors, 'keepalived_cpu_percent': cpu})
+    rows = [('VRRP transitions logged', [run['transitions'] for run in runs]),
+            ('VIP holder changed (0/1)', [int(run['holder_before'] != run['holder_after']) for run in runs])]
+    rows += [(f'keepalived CPU on {host} (% of one core)', [run['keepalived_cpu_percent'][host] for run in runs])
+             for host in balancers]
+    if load == 'wrk':
+        rows.append(('wrk through the VIP (req/s)', [run['wrk_rps'] for run in runs]))
+    return {
+        'rows': rows,
+        'raw': {'minutes': minutes, 'load': load, 'connections': connections, 'profile': profile, 'runs': runs},
+    }
+
+
 def _lab_upgrades(*arguments: str) -> None:
     done = _run([sys.executable, str(REPO / 'lab' / 'labctl.py'), *arguments], timeout=600)
     if done.returncode != 0:
@@ -511,6 +595,12 @@ def main(argv: list[str] | None = None) -> int:
     five = sub.add_parser('rolling', help='the probe through the VIP while site.yml updates the running cluster')
     five.add_argument('--rounds', type=int, default=3)
     five.add_argument('--change', choices=sorted(ROLLING_CHANGES), default='config')
+    six = sub.add_parser('soak', help='count the VRRP transitions while the lab runs idle or under wrk')
+    six.add_argument('--rounds', type=int, default=1)
+    six.add_argument('--minutes', type=float, default=30)
+    six.add_argument('--load', choices=('idle', 'wrk'), default='idle')
+    six.add_argument('--connections', type=int, default=16)
+    six.add_argument('--profile', help='an extra-vars file to deploy with site.yml first')
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error('--rounds must be at least 1')
@@ -520,6 +610,10 @@ def main(argv: list[str] | None = None) -> int:
         result = floor(args.rounds)
     elif args.kind == 'rolling':
         result = rolling(args.rounds, args.change)
+    elif args.kind == 'soak':
+        if args.minutes <= 0 or args.connections < 1:
+            parser.error('--minutes must be above 0 and --connections at least 1')
+        result = soak(args.rounds, args.minutes, args.load, args.connections, args.profile)
     else:
         if args.seconds < 1 or args.connections < 1:
             parser.error('--seconds and --connections must be at least 1')

@@ -21,7 +21,12 @@ def _answers_for(answers, address):
 
 
 def cluster_summary(answers, vips, expect_master=False):
-    """vip_owner answers as [host, vip] items -> one verdict per VIP: holders, states, ok, message."""
+    """vip_owner answers as [host, vip] items -> one verdict per VIP: holders, states, ok, message.
+
+    The VRRP states (from keepalived's notify script, through vip_owner) add findings of their own:
+    two or more MASTERs, and a MASTER that does not hold the address. A state vip_owner cannot
+    trust (stale, keepalived not running) is never MASTER.
+    """
     out = []
     for vip in vips or []:
         address = vip.get('address')
@@ -40,13 +45,24 @@ def cluster_summary(answers, vips, expect_master=False):
             ok, message = False, 'nobody holds %s' % address
         else:
             ok, message = False, 'split brain: %s is held by %d hosts: %s' % (address, len(holders), ', '.join(holders))
+        # keepalived's own view (the notify script's state files): findings even when the addresses look right.
+        masters = sorted(host for host, state in states.items() if state == 'MASTER')
+        findings = []
+        if len(masters) > 1:
+            findings.append('%s MASTERs: %s' % ('two' if len(masters) == 2 else len(masters), ', '.join(masters)))
+        findings += ['MASTER without the address: %s' % host for host in masters if host not in holders]
         if configured:
             message += ' (configured but not usable on %s)' % ', '.join(configured)
         if unreachable:
             message += ' (unreachable: %s)' % ', '.join(unreachable)
+        if any(state not in (None, 'unknown') for state in states.values()):
+            message += ' (keepalived: %s)' % ', '.join('%s %s' % (host, states[host]) for host in sorted(states))
+        if findings:
+            ok = False
+            message += '; ' + '; '.join(findings)
         out.append({'address': address, 'instance': vip.get('instance') or None, 'master': master,
                     'holders': holders, 'configured_not_held': configured, 'unreachable': unreachable,
-                    'states': states, 'ok': ok, 'message': message})
+                    'states': states, 'masters': masters, 'findings': findings, 'ok': ok, 'message': message})
     return out
 
 

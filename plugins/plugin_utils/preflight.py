@@ -277,7 +277,32 @@ def nginx_lb_checks(data):
     errors += check_settings('nginx_lb', _mapping(data.get('settings')))
     if model is not None:
         errors += service_errors
+    errors += _check_lb_metrics(data, model)
     return errors, warnings
+
+
+def _check_lb_metrics(data, model):
+    """The metrics need Debian's exporter package, and stub_status a port no service listens on."""
+    settings = _mapping(data.get('settings'))
+    if not to_bool(settings.get('nginx_lb_metrics_enabled', False)):
+        return []
+    errors = []
+    if data['os_family'] != 'Debian':
+        errors.append('nginx_lb_metrics_enabled=true installs Debian\'s prometheus-nginx-exporter, and this host is %s. '
+                      'Turn the metrics off here and run an exporter of your own against stub_status.'
+                      % text(data['os_family']))
+    port = settings.get('nginx_lb_stub_status_port')
+    used = set()
+    for service in (model or {}).get('http_services', []) + (model or {}).get('stream_services', []):
+        used.add(service.get('port'))
+        if service.get('tls'):
+            used.add(_mapping(service['tls']).get('redirect_port'))
+    if model is None:
+        used.add(plain(data['listen_port']))
+    if is_tcp_port(port) and to_int(port) in {to_int(value) for value in used if is_tcp_port(value)}:
+        errors.append('nginx_lb_stub_status_port=%s is the port of a service: choose a port no service listens on.'
+                      % text(port))
+    return errors
 
 
 # keepalived ----------------------------------------------------------------------------------
@@ -735,6 +760,12 @@ def _check_settings(data):
     if 'keepalived_vrrp_scripts' in settings:
         errors += check_vrrp_scripts(settings['keepalived_vrrp_scripts'],
                                      settings.get('keepalived_health_check_name', 'chk_nginx'))
+    if to_bool(settings.get('keepalived_metrics_enabled')) and data.get('os_family') != 'Debian':
+        errors.append('keepalived_metrics_enabled=true installs Debian\'s prometheus-node-exporter, and this host is %s. '
+                      'Turn the metrics off here.' % text(data.get('os_family')))
+    if to_bool(settings.get('keepalived_metrics_enabled')) and not to_bool(settings.get('keepalived_notify_enabled', True)):
+        errors.append('keepalived_metrics_enabled=true needs keepalived_notify_enabled=true: the notify script records '
+                      'the VRRP states the metrics report. Turn keepalived_notify_enabled back on, or the metrics off.')
     return errors
 
 

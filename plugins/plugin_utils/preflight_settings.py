@@ -168,6 +168,10 @@ KINDS = {
     'seconds': (lambda v: _number(v) and float(v) > 0, 'a number of seconds above 0', '1'),
     'wait_seconds': (lambda v: _count(v, 0), 'a whole number of seconds, 0 or more', '2'),
     'delay': (_number, 'a number of seconds, 0 or more (decimals allowed)', '5'),
+    'listen': (lambda v: isinstance(v, str) and bool(re.match(r'^(\[[0-9A-Fa-f:.]+\]|[0-9.]*):[0-9]{1,5}$', v))
+               and 1 <= int(v.rsplit(':', 1)[1]) <= 65535, 'an address and a port, ADDRESS:PORT or :PORT', ':9113'),
+    'tag': (lambda v: isinstance(v, str) and bool(re.match(r'^[A-Za-z0-9_.-]{1,32}$', v)),
+            'a syslog tag: 1-32 letters, digits, dots, dashes or underscores', 'ha-lb-keepalived'),
 }
 
 # The variables each role writes into a configuration file, and their kind. Variables that have a
@@ -214,6 +218,8 @@ SETTINGS = {
         'nginx_lb_tls_expiry_warning_days': 'days',
         'nginx_lb_nginx_version': 'nginx_version',
         'nginx_lb_drain_timeout': 'positive',
+        'nginx_lb_stub_status_port': 'port',
+        'nginx_lb_metrics_listen': 'listen',
     },
     'keepalived': {
         'keepalived_router_id': 'word',
@@ -228,6 +234,10 @@ SETTINGS = {
         'keepalived_health_check_start_wait': 'wait_seconds',
         'keepalived_health_check_weight': 'weight',
         'keepalived_health_check_script_path': 'absolute_path',
+        'keepalived_notify_script_path': 'absolute_path',
+        'keepalived_log_tag': 'tag',
+        'keepalived_metrics_interval': 'positive',
+        'keepalived_metrics_textfile_dir': 'absolute_path',
         'keepalived_garp_master_delay': 'wait_seconds',
         'keepalived_garp_master_repeat': 'positive',
         'keepalived_garp_master_refresh': 'wait_seconds',

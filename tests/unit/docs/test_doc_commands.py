@@ -79,7 +79,7 @@ def sandbox(tmp_path_factory):
     repo, home = work / 'repo', work / 'home'
     repo.mkdir()
     home.mkdir()
-    for name in ('inventories', 'playbooks'):
+    for name in ('inventories', 'playbooks', 'docs/examples'):
         shutil.copytree(os.path.join(ROOT, name), repo / name)
     for name in ('ansible.cfg', 'site.yml', 'failover-drill.yml'):
         shutil.copy(os.path.join(ROOT, name), repo / name)

@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from ansible.template import Templar, trust_as_template
@@ -419,3 +421,154 @@ def test_the_fail_fast_file_is_tracked_only_by_instances_that_track_the_health_c
     assert 'chk_other' in instance and 'chk_nginx_cannot_start' not in instance
     # The block itself is still there for the script to write to.
     assert 'track_file chk_nginx_cannot_start {' in _lines(conf)
+
+
+def _notify_script(tmp_path, **overrides):
+    """The notify script rendered for the local lab, its state directory and logger moved to tmp_path."""
+    variables = role_vars('keepalived', 'Debian', 'local', __keepalived_state_dir=str(tmp_path / 'state'),
+                          keepalived_log_tag='ha-lb-test', **overrides)
+    script = tmp_path / 'notify.sh'
+    script.write_text(render('keepalived', 'notify.sh.j2', variables))
+    # A stand-in logger on the PATH records what would reach syslog.
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'logger').write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/syslog\n')
+    (bin_dir / 'logger').chmod(0o755)
+    return script, {'PATH': f'{bin_dir}:/usr/bin:/bin'}
+
+
+def test_the_notify_script_records_each_transition_and_runs_the_instances_own_notify(tmp_path):
+    script, env = _notify_script(tmp_path)
+    for state in ('BACKUP', 'MASTER'):
+        done = subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', state, '100'], env=env, check=False)
+        assert done.returncode == 0
+    # The last state, alone on its line (what vip_owner reads), and no temporary file left.
+    assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
+    assert sorted(p.name for p in (tmp_path / 'state').iterdir()) == ['VI_WEB.state', 'VI_WEB.transitions']
+    # Two transitions so far, the last one's time, the priority keepalived passed.
+    count, when, priority = (tmp_path / 'state' / 'VI_WEB.transitions').read_text().split()
+    assert count == '2' and priority == '100' and abs(float(when) - time.time()) < 60
+    assert (tmp_path / 'syslog').read_text().splitlines() == [
+        '-t ha-lb-test -p daemon.notice vrrp instance VI_WEB state BACKUP priority 100',
+        '-t ha-lb-test -p daemon.notice vrrp instance VI_WEB state MASTER priority 100']
+    # An instance's own notify command: keepalived passes it first; it runs with the four arguments.
+    own = tmp_path / 'own.sh'
+    own.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/own.out\n')
+    own.chmod(0o755)
+    done = subprocess.run(['bash', str(script), str(own), '--flag', 'INSTANCE', 'VI_WEB', 'FAULT', '100'], env=env,
+                          check=False)
+    assert done.returncode == 0 and (tmp_path / 'own.out').read_text() == '--flag INSTANCE VI_WEB FAULT 100\n'
+    assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'FAULT\n'
+    # A sync group is logged, not written as an instance's state; a name that is no file name is refused.
+    subprocess.run(['bash', str(script), 'GROUP', 'G1', 'MASTER', '0'], env=env, check=True)
+    assert not (tmp_path / 'state' / 'G1.state').exists()
+    assert subprocess.run(['bash', str(script), 'INSTANCE', '../x', 'MASTER', '0'], env=env, check=False).returncode == 1
+    assert subprocess.run(['bash', str(script), 'too', 'few'], env=env, check=False).returncode == 0
+
+
+def test_every_instance_runs_the_notify_script_and_keeps_its_own_notify():
+    instances = [dict(instance, notify='/usr/local/bin/page-me --now', notify_master='/usr/local/bin/m')
+                 for instance in role_vars('keepalived', 'Debian', 'local')['keepalived_instances']]
+    lines = _lines(render('keepalived', 'keepalived.conf.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_instances=instances)))
+    assert 'notify "/etc/keepalived/notify.sh /usr/local/bin/page-me --now"' in lines
+    assert 'notify_master "/usr/local/bin/m"' in lines
+    assert len([line for line in lines if line.startswith('notify ')]) == 1
+    lines = _lines(render('keepalived', 'keepalived.conf.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_instances=instances, keepalived_notify_enabled=False)))
+    assert 'notify "/usr/local/bin/page-me --now"' in lines
+    assert not [line for line in lines if 'notify.sh' in line]
+
+
+def _log_format(conf: str, name: str) -> str:
+    """The format string of one log_format directive, its quoted pieces joined as nginx joins them."""
+    directive = conf.split(f'log_format {name} escape=json ', 1)[1].split(';\n', 1)[0]
+    return ''.join(re.findall(r"'([^']*)'", directive))
+
+
+def test_the_json_access_log_is_one_json_object_per_request_and_session():
+    from tls_fixtures import Pki
+    pki = Pki(names=('www.lab.test',))
+    variables = role_vars('nginx_lb', 'Debian', 'local', nginx_lb_access_log_format='json',
+                          nginx_lb_services=_tls_services(pki), nginx_lb_pools={'tcp': {'backend_group': 'web', 'port': 80}})
+    conf = render('nginx_lb', 'nginx.conf.j2', variables)
+    lines = _lines(conf)
+    assert 'access_log /var/log/nginx/access.log ha_lb_json buffer=64k flush=5s;' in lines
+    assert 'access_log /var/log/nginx/access.log ha_lb_stream_json buffer=64k flush=5s;' in lines
+    assert _blocks_balanced(conf)
+    # With every variable replaced by a value of its kind, each format is a JSON object.
+    for name, fields in (('ha_lb_json', ('upstream_addr', 'upstream_response_time', 'request_time', 'status')),
+                         ('ha_lb_stream_json', ('upstream_addr', 'session_time', 'status'))):
+        sample = re.sub(r'"\$[a-z_0-9]+"', '"x"', _log_format(conf, name))
+        sample = re.sub(r'\$[a-z_0-9]+', '1', sample)
+        record = json.loads(sample)
+        assert set(fields) <= set(record), (name, record)
+    # The default stays nginx's combined format, and off stays off.
+    plain = _lines(render('nginx_lb', 'nginx.conf.j2', role_vars('nginx_lb', 'Debian', 'local')))
+    assert 'access_log /var/log/nginx/access.log combined buffer=64k flush=5s;' in plain
+    assert not [line for line in plain if line.startswith('log_format')]
+    off = _lines(render('nginx_lb', 'nginx.conf.j2', role_vars(
+        'nginx_lb', 'Debian', 'local', nginx_lb_access_log='off', nginx_lb_access_log_format='json')))
+    assert 'access_log off;' in off and not [line for line in off if line.startswith('log_format')]
+
+
+def _metrics(tmp_path, pid: int, started: float) -> dict:
+    """Run the rendered metrics writer against files under tmp_path, keepalived (pid) started at ``started``;
+    its samples by name and labels."""
+    import os
+    for name in ('state', 'out', 'maintenance'):
+        (tmp_path / name).mkdir(exist_ok=True)
+    (tmp_path / 'keepalived.pid').write_text(f'{pid}\n')
+    os.utime(tmp_path / 'keepalived.pid', (started, started))
+    variables = role_vars('keepalived', 'Debian', 'local', keepalived_metrics_enabled=True,
+                          __keepalived_state_dir=str(tmp_path / 'state'),
+                          __keepalived_pid_file=str(tmp_path / 'keepalived.pid'),
+                          keepalived_maintenance_dir=str(tmp_path / 'maintenance'),
+                          keepalived_metrics_textfile_dir=str(tmp_path / 'out'))
+    script = tmp_path / 'metrics.py'
+    script.write_text(render('keepalived', 'keepalived-metrics.py.j2', variables))
+    subprocess.run([sys.executable, str(script)], check=True)
+    text = (tmp_path / 'out' / 'ha_lb_keepalived.prom').read_text()
+    samples = {}
+    for line in text.splitlines():
+        if not line.startswith('#'):
+            name, value = line.rsplit(' ', 1)
+            samples[name] = float(value)
+    # Every family's samples follow its HELP and TYPE lines, as the text format wants.
+    families = [line.split()[2] for line in text.splitlines() if line.startswith('# TYPE')]
+    assert len(families) == len(set(families))
+    return samples
+
+
+def test_the_metrics_report_keepalived_state_and_never_a_stale_master(tmp_path):
+    import os
+    state = tmp_path / 'state'
+    state.mkdir()
+    (tmp_path / 'maintenance').mkdir()
+    (state / 'VI_WEB.state').write_text('MASTER\n')
+    (state / 'VI_WEB.transitions').write_text('3 1764900000.5 100\n')
+    (state / 'chk_nginx.status').write_text('1\n')
+    # keepalived runs (this test's own pid). A state written before it started is not trusted.
+    os.utime(state / 'VI_WEB.state', (time.time() - 100, time.time() - 100))
+    samples = _metrics(tmp_path, os.getpid(), started=time.time() - 50)
+    assert samples['ha_lb_keepalived_up'] == 1
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="unknown"}'] == 1
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="MASTER"}'] == 0
+    # Written since it started: the state it reports.
+    os.utime(state / 'VI_WEB.state')
+    (tmp_path / 'maintenance' / 'VI_WEB').write_text('1\n')
+    samples = _metrics(tmp_path, os.getpid(), started=time.time() - 50)
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="MASTER"}'] == 1
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="BACKUP"}'] == 0
+    assert samples['ha_lb_keepalived_vrrp_transitions_total{vrrp_instance="VI_WEB"}'] == 3
+    assert samples['ha_lb_keepalived_vrrp_priority{vrrp_instance="VI_WEB"}'] == 100
+    assert samples['ha_lb_keepalived_maintenance{vrrp_instance="VI_WEB"}'] == 1
+    assert samples['ha_lb_keepalived_health_check_ok{check="chk_nginx"}'] == 0
+    assert abs(samples['ha_lb_keepalived_metrics_timestamp_seconds'] - time.time()) < 60
+    # keepalived died after writing MASTER: STOP, never the stale MASTER.
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    samples = _metrics(tmp_path, gone.pid, started=time.time() - 50)
+    assert samples['ha_lb_keepalived_up'] == 0
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="STOP"}'] == 1
+    assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="MASTER"}'] == 0

@@ -59,17 +59,39 @@ def test_cluster_summary_verdicts():
     answers = [
         _answer('lb-1', '198.51.100.140/24', True), _answer('lb-2', '198.51.100.140/24', False, state='BACKUP'),
         _answer('lb-1', '198.51.100.141/24', True), _answer('lb-2', '198.51.100.141/24', True),
-        _answer('lb-1', '198.51.100.142/24', False, configured=True),
+        _answer('lb-1', '198.51.100.142/24', False, configured=True, state='BACKUP'),
         _answer('lb-2', '198.51.100.142/24', False, unreachable=True),
-        _answer('lb-1', '198.51.100.143/24', False), _answer('lb-2', '198.51.100.143/24', True, state='MASTER'),
+        _answer('lb-1', '198.51.100.143/24', False, state='BACKUP'),
+        _answer('lb-2', '198.51.100.143/24', True, state='MASTER'),
     ]
     result = cluster_summary(answers, vips, expect_master=True)
     assert [r['message'] for r in result] == [
-        '198.51.100.140/24 is held by lb-1',
-        'split brain: 198.51.100.141/24 is held by 2 hosts: lb-1, lb-2',
-        'nobody holds 198.51.100.142/24 (configured but not usable on lb-1) (unreachable: lb-2)',
-        '198.51.100.143/24 is held by lb-2, expected its master lb-1',
+        '198.51.100.140/24 is held by lb-1 (keepalived: lb-1 MASTER, lb-2 BACKUP)',
+        'split brain: 198.51.100.141/24 is held by 2 hosts: lb-1, lb-2 (keepalived: lb-1 MASTER, lb-2 MASTER); '
+        'two MASTERs: lb-1, lb-2',
+        'nobody holds 198.51.100.142/24 (configured but not usable on lb-1) (unreachable: lb-2) (keepalived: lb-1 BACKUP)',
+        '198.51.100.143/24 is held by lb-2, expected its master lb-1 (keepalived: lb-1 BACKUP, lb-2 MASTER)',
     ]
     assert [r['ok'] for r in result] == [True, False, False, False]
     assert result[0]['states'] == {'lb-1': 'MASTER', 'lb-2': 'BACKUP'} and result[0]['instance'] == 'VI_WEB'
     assert cluster_summary(answers, vips[3:])[0]['ok'] is True  # without expect_master any single holder is fine
+    assert result[1]['masters'] == ['lb-1', 'lb-2'] and result[0]['findings'] == []
+
+
+def test_cluster_summary_keepalived_findings():
+    """keepalived's states are findings of their own, even when the addresses look right."""
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.cluster_summary import cluster_summary
+    vip = [{'address': '198.51.100.140/24', 'instance': 'VI_WEB', 'master': 'lb-1'}]
+    two = cluster_summary([_answer('lb-1', '198.51.100.140/24', True),
+                           _answer('lb-2', '198.51.100.140/24', False, state='MASTER')], vip)[0]
+    assert two['ok'] is False and two['findings'] == ['two MASTERs: lb-1, lb-2', 'MASTER without the address: lb-2']
+    assert two['message'] == ('198.51.100.140/24 is held by lb-1 (keepalived: lb-1 MASTER, lb-2 MASTER); '
+                              'two MASTERs: lb-1, lb-2; MASTER without the address: lb-2')
+    alone = cluster_summary([_answer('lb-1', '198.51.100.140/24', False, state='MASTER'),
+                             _answer('lb-2', '198.51.100.140/24', False, state='BACKUP')], vip)[0]
+    assert alone['findings'] == ['MASTER without the address: lb-1'] and not alone['ok']
+    # A state vip_owner does not trust (stale file, keepalived stopped) is no MASTER.
+    stale = cluster_summary([_answer('lb-1', '198.51.100.140/24', True, state='MASTER'),
+                             _answer('lb-2', '198.51.100.140/24', False, state='STOP'),
+                             _answer('lb-3', '198.51.100.140/24', False, state='unknown')], vip)[0]
+    assert stale['ok'] and stale['findings'] == [] and stale['masters'] == ['lb-1']
