@@ -29,6 +29,19 @@ def loopback_hosts(instances):
     return hosts
 
 
+def unicast_peers(instance, host, hostvars):
+    """The unicast peers of ``host`` in an instance: each other node's address, else its ansible_host, else its name."""
+    nodes = instance.get('nodes') if isinstance(instance, Mapping) else None
+    peers = []
+    for name, node in sorted((nodes or {}).items()):
+        if name == host:
+            continue
+        node = node if isinstance(node, Mapping) else {}
+        values = hostvars[name] if name in hostvars else {}
+        peers.append(str(node.get('address') or values.get('ansible_host') or name))
+    return peers
+
+
 class FilterModule:
     def filters(self):
-        return {'loopback_hosts': loopback_hosts}
+        return {'loopback_hosts': loopback_hosts, 'keepalived_unicast_peers': unicast_peers}

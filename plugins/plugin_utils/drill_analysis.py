@@ -198,6 +198,7 @@ def compute_budget(fault, advert_int=1.0, backup_priority=50, check_interval=2.0
         'failback_max_failed': failback_max_failed,
         'vip_moves': kind['vip_moves'],
         'two_holders': kind['two_holders'],
+        'detection': kind['detection'],
     }
 
 
@@ -368,6 +369,12 @@ def evaluate(analysis, budget, observations=None):
         else:
             message = 'the VIP %s, but it should have %s' % (did, 'moved' if budget['vip_moves'] else 'stayed')
         check('vip_move', moved == budget['vip_moves'], moved, budget['vip_moves'], message)
+    if budget.get('detection') and budget.get('max_downtime') is not None:
+        moved_after = analysis.get('vip_moved_after')
+        ok = moved_after is not None and moved_after <= budget['max_downtime']
+        check('detection', ok, moved_after, budget['max_downtime'],
+              'the standby held the VIP %s after the fault, budget %.3f s (%s)' % (
+                  'never' if moved_after is None else '%.3f s' % moved_after, budget['max_downtime'], budget['formula']))
     if 'two_holders' in observations:
         seen = bool(observations['two_holders'])
         expected = budget['two_holders']

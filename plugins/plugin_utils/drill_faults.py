@@ -17,6 +17,8 @@ Each entry holds:
                      'backend' (failover_drill_backend)
   vip_moves          the VIP must leave the holder for the standby
   two_holders        both balancers are expected to hold the VIP after the fault
+  detection          the VIP must reach the standby within the budget (the time from the fault until
+                     the standby holds it is checked, not only what clients saw)
   target_unreachable the target cannot answer while the fault lasts (the drill does not ask it)
   restarted_service  the service the holder's health script must have started again, or None
   budget             the downtime formula: a key of drill_analysis.BUDGET_FORMULAS
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 TARGETS = ('master', 'backend')
 
-FIELDS = ('name', 'description', 'target', 'vip_moves', 'two_holders', 'target_unreachable',
+FIELDS = ('name', 'description', 'target', 'vip_moves', 'two_holders', 'detection', 'target_unreachable',
           'restarted_service', 'budget', 'max_failed', 'finding', 'outcome', 'restore',
           'fault_command', 'restore_command', 'fault_tasks', 'restore_tasks')
 
@@ -49,6 +51,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': True,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': None,
         'budget': 'skew',
@@ -68,6 +71,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': True,
         'two_holders': True,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': None,
         'budget': 'master_down',
@@ -93,6 +97,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': True,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': True,
         'restarted_service': None,
         'budget': 'master_down',
@@ -112,6 +117,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': False,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': 'nginx',
         'budget': 'detection',
@@ -133,6 +139,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': True,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': None,
         'budget': 'failing_check',
@@ -156,6 +163,7 @@ FAULTS = (
         'target': 'master',
         'vip_moves': True,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': None,
         'budget': 'planned',
@@ -170,11 +178,42 @@ FAULTS = (
         'restore_tasks': 'restore_switchover.yml',
     },
     {
+        'name': 'partition',
+        'description': 'cuts VRRP, and only VRRP, between the holder and the other balancers: an nftables table '
+                       '(`inet ha_lb_drill`) on the holder drops IP protocol 112 in and out (needs `nft`, the '
+                       '`nftables` package); SSH and client traffic go on',
+        'target': 'master',
+        'vip_moves': True,
+        'two_holders': True,
+        'detection': True,
+        'target_unreachable': False,
+        'restarted_service': None,
+        'budget': 'master_down',
+        'max_failed': None,
+        'finding': 'after VRRP between %s and its peers was cut (split brain)',
+        'outcome': 'the standby hears no advert and becomes MASTER after the master-down interval, the holder stays '
+                   'MASTER: **two holders and two MASTERs**, which the cluster check names; detected within the '
+                   'master-down interval',
+        'restore': '`nft delete table inet ha_lb_drill`; the standby hears the holder again and goes back to BACKUP: '
+                   'one holder',
+        'fault_command': ['sh', '-c', 'command -v nft >/dev/null || { echo "the partition fault needs nft on the '
+                          'balancers: install the nftables package (or set keepalived_firewall_enabled)" >&2; '
+                          'exit 1; }; nft "add table inet ha_lb_drill; '
+                          'add chain inet ha_lb_drill input { type filter hook input priority -20; }; '
+                          'add chain inet ha_lb_drill output { type filter hook output priority -20; }; '
+                          'add rule inet ha_lb_drill input meta l4proto 112 drop; '
+                          'add rule inet ha_lb_drill output meta l4proto 112 drop"'],
+        'restore_command': ['nft', 'delete', 'table', 'inet', 'ha_lb_drill'],
+        'fault_tasks': None,
+        'restore_tasks': None,
+    },
+    {
         'name': 'backend_down',
         'description': '`systemctl stop nginx` on a backend (`failover_drill_backend`, default the first of `web`)',
         'target': 'backend',
         'vip_moves': False,
         'two_holders': False,
+        'detection': False,
         'target_unreachable': False,
         'restarted_service': None,
         'budget': 'none',

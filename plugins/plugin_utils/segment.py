@@ -43,13 +43,16 @@ def plan(instances, host, default_interface):
 
 
 def ours(hostvars, balancers):
-    """The addresses and hardware addresses of our balancers, from their gathered facts and inventory."""
-    addresses, macs = set(), set()
+    """The addresses and hardware addresses of our balancers, from their gathered facts and inventory, and
+    the balancers whose facts were not gathered (``unknown``: outside the run)."""
+    addresses, macs, unknown = set(), set(), []
     for name in _list(balancers):
         values = _mapping(_mapping(hostvars).get(name))
         if values.get('ansible_host'):
             addresses.add(str(values['ansible_host']))
         facts = _mapping(values.get('ansible_facts'))
+        if 'interfaces' not in facts:
+            unknown.append(name)
         addresses.update(str(a) for a in _list(facts.get('all_ipv4_addresses')))
         for interface in _list(facts.get('interfaces')):
             entry = _mapping(facts.get(str(interface).replace('-', '_').replace('.', '_')))
@@ -59,7 +62,7 @@ def ours(hostvars, balancers):
             for node in _mapping(_mapping(instance).get('nodes')).values():
                 if _mapping(node).get('address'):
                     addresses.add(str(node['address']))
-    return {'addresses': sorted(addresses), 'macs': sorted(macs)}
+    return {'addresses': sorted(addresses), 'macs': sorted(macs), 'unknown': unknown}
 
 
 def findings(scans, own):
@@ -91,7 +94,13 @@ def findings(scans, own):
                                 % (seen, interface, vrid))
         for vip, answered in sorted(_mapping(scan.get('arp')).items()):
             foreign = [mac for mac in _list(answered) if str(mac).lower() not in macs]
-            if foreign:
+            if foreign and _list(_mapping(own).get('unknown')):
+                # A balancer outside the run (--limit) may be the one answering: its interfaces are not known.
+                warnings.append('%s, a VIP on %s, answers ARP from %s, which is no interface of the balancers whose '
+                                'facts this run gathered; %s did not take part, so it may be theirs. Run without '
+                                '--limit to tell.' % (vip, interface, ', '.join(foreign),
+                                                      ', '.join(_list(_mapping(own).get('unknown')))))
+            elif foreign:
                 errors.append('%s, a VIP on %s, answers ARP from %s, which is no interface of the balancers: another '
                               'host uses that address. Free it, or choose another VIP.'
                               % (vip, interface, ', '.join(foreign)))

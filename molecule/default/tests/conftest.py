@@ -11,6 +11,7 @@ testinfra's SSH backend, so they also run with plain pytest against an up lab.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -192,3 +193,34 @@ def client_probe(client, *arguments, duration=300):
         client.run(f'touch {PROBE_DIR}/stop')
         probe.end = wait_until(lambda: next((record for record in probe.records() if record.get('type') == 'end'),
                                             None), 10, message='the probe ending')
+
+
+def _vrrp_module():
+    """plugins/module_utils/vrrp.py, the vrrp_scan module's packet builder (it imports nothing of the collection)."""
+    spec = importlib.util.spec_from_file_location('vrrp', REPO / 'plugins' / 'module_utils' / 'vrrp.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def rogue(client, client_address: str, vrid: int, vip: str, seconds: int = 60, destination: str = '224.0.0.18',
+          priority: int = 1):
+    """VRRPv2 adverts for ``vrid`` from the client to ``destination`` (the VRRP group, or one balancer)
+    every 0.3 s, without authentication (the lab's balancers authenticate theirs), for at most ``seconds``."""
+    packet = _vrrp_module().build_advert(client_address, destination, vrid, priority, [vip]).hex()
+    script = (
+        'import socket, time\n'
+        f'packet = bytes.fromhex("{packet}")\n'
+        'sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)\n'
+        f'sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("{client_address}"))\n'
+        f'end = time.monotonic() + {seconds}\n'
+        'while time.monotonic() < end:\n'
+        f'    sender.sendto(packet, ("{destination}", 0))\n'
+        '    time.sleep(0.3)\n')
+    client.check_output(f"cat > /var/tmp/vrrp_rogue.py <<'EOF'\n{script}EOF")
+    client.check_output('nohup python3 /var/tmp/vrrp_rogue.py >/var/tmp/vrrp_rogue.log 2>&1 &')
+    try:
+        yield
+    finally:
+        client.run('pkill -f /var/tmp/vrrp_rogue.py')

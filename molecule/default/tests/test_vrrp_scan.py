@@ -12,42 +12,13 @@ backup hears the master answer ARP for the VIP.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import re
 
-from conftest import REPO, run_playbook
-
-# The module's own packet builder (a file without imports of the collection's).
-_SPEC = importlib.util.spec_from_file_location('vrrp', REPO / 'plugins' / 'module_utils' / 'vrrp.py')
-VRRP = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(VRRP)
+from conftest import REPO, rogue, run_playbook
 
 SITE = REPO / 'playbooks' / 'site.yml'
 SCAN = REPO / 'playbooks' / 'vrrp_scan.yml'
 ALWAYS = ['-e', 'keepalived_vrrp_scan=always']
-
-
-@contextlib.contextmanager
-def rogue(client, client_address: str, vrid: int, vip: str, seconds: int = 60):
-    """Adverts for ``vrid`` from the client to 224.0.0.18 every 0.3 s (priority 1, no authentication,
-    so the balancers drop them), for at most ``seconds``."""
-    packet = VRRP.build_advert(client_address, '224.0.0.18', vrid, 1, [vip]).hex()
-    script = (
-        'import socket, time\n'
-        f'packet = bytes.fromhex("{packet}")\n'
-        'sender = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)\n'
-        f'sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("{client_address}"))\n'
-        f'end = time.monotonic() + {seconds}\n'
-        'while time.monotonic() < end:\n'
-        '    sender.sendto(packet, ("224.0.0.18", 0))\n'
-        '    time.sleep(0.3)\n')
-    client.check_output(f"cat > /var/tmp/vrrp_rogue.py <<'EOF'\n{script}EOF")
-    client.check_output('nohup python3 /var/tmp/vrrp_rogue.py >/var/tmp/vrrp_rogue.log 2>&1 &')
-    try:
-        yield
-    finally:
-        client.run('pkill -f /var/tmp/vrrp_rogue.py')
 
 
 def _changed(output: str) -> list[str]:

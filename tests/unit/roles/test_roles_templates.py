@@ -572,3 +572,20 @@ def test_the_metrics_report_keepalived_state_and_never_a_stale_master(tmp_path):
     assert samples['ha_lb_keepalived_up'] == 0
     assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="STOP"}'] == 1
     assert samples['ha_lb_keepalived_vrrp_state{vrrp_instance="VI_WEB",state="MASTER"}'] == 0
+
+
+def test_the_vrrp_firewall_accepts_vrrp_from_the_peers_only():
+    lines = _lines(render('keepalived', 'vrrp-firewall.nft.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_firewall_enabled=True)))
+    assert lines[lines.index('table inet ha_lb_vrrp'):][:2] == ['table inet ha_lb_vrrp', 'delete table inet ha_lb_vrrp']
+    assert 'iifname "host0" meta l4proto 112 ip saddr { 198.51.100.22 } accept' in lines
+    assert lines[-3:] == ['meta l4proto 112 counter name vrrp_dropped drop', '}', '}']
+    assert not [line for line in lines if 'flush' in line]
+    # Multicast instances accept the VRRP groups; AH joins VRRP when an instance authenticates with it.
+    instances = [dict(instance, unicast=False, authentication={'auth_type': 'AH', 'auth_pass': 'x'})
+                 for instance in role_vars('keepalived', 'Debian', 'local')['keepalived_instances']]
+    lines = _lines(render('keepalived', 'vrrp-firewall.nft.j2', role_vars(
+        'keepalived', 'Debian', 'local', keepalived_firewall_enabled=True, keepalived_instances=instances)))
+    assert 'iifname "host0" meta l4proto { 112, 51 } ip daddr 224.0.0.18 accept' in lines
+    assert 'iifname "host0" meta l4proto { 112, 51 } ip6 daddr ff02::12 accept' in lines
+    assert 'meta l4proto { 112, 51 } counter name vrrp_dropped drop' in lines

@@ -29,7 +29,8 @@ TASKS = pathlib.Path(__file__).resolve().parents[4] / 'roles' / 'failover_drill'
 
 
 def test_kinds_in_table_order():
-    assert fault_names() == ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'switchover', 'backend_down')
+    assert fault_names() == ('stop', 'crash', 'link_down', 'nginx_stop', 'nginx_broken', 'switchover', 'partition',
+                             'backend_down')
     assert FAULT_KINDS == fault_names()
     assert len(set(fault_names())) == len(FAULTS)
 
@@ -39,7 +40,7 @@ def test_every_entry_is_complete(entry):
     assert tuple(entry) == FIELDS
     assert entry['target'] in TARGETS
     assert entry['budget'] in BUDGET_FORMULAS
-    for flag in ('vip_moves', 'two_holders', 'target_unreachable'):
+    for flag in ('vip_moves', 'two_holders', 'detection', 'target_unreachable'):
         assert isinstance(entry[flag], bool), flag
     assert entry['max_failed'] is None or (isinstance(entry['max_failed'], int) and entry['max_failed'] >= 0)
     assert entry['restarted_service'] is None or entry['restarted_service'].isidentifier()
@@ -77,14 +78,15 @@ def test_the_budget_follows_the_entry(name):
 
 def test_what_each_kind_means():
     moving = [e['name'] for e in FAULTS if e['vip_moves']]
-    assert moving == ['stop', 'crash', 'link_down', 'nginx_broken', 'switchover']
-    assert [e['name'] for e in FAULTS if e['two_holders']] == ['crash']
+    assert moving == ['stop', 'crash', 'link_down', 'nginx_broken', 'switchover', 'partition']
+    assert [e['name'] for e in FAULTS if e['two_holders']] == ['crash', 'partition']
+    assert [e['name'] for e in FAULTS if e['detection']] == ['partition']
     assert [e['name'] for e in FAULTS if e['target_unreachable']] == ['link_down']
     assert [(e['name'], e['restarted_service']) for e in FAULTS if e['restarted_service']] == [('nginx_stop', 'nginx')]
     assert [e['name'] for e in FAULTS if e['target'] == 'backend'] == ['backend_down']
     assert {e['name']: e['budget'] for e in FAULTS} == {
         'stop': 'skew', 'crash': 'master_down', 'link_down': 'master_down', 'nginx_stop': 'detection',
-        'nginx_broken': 'failing_check', 'switchover': 'planned', 'backend_down': 'none'}
+        'nginx_broken': 'failing_check', 'switchover': 'planned', 'partition': 'master_down', 'backend_down': 'none'}
     limits = {e['name']: e['max_failed'] for e in FAULTS if e['max_failed'] is not None}
     assert limits == {'switchover': 0, 'backend_down': 0}
 
@@ -92,6 +94,19 @@ def test_what_each_kind_means():
 def test_a_planned_switchover_has_a_fixed_budget_without_margin():
     budget = compute_budget('switchover', margin=0.25)
     assert budget['max_downtime'] == 0.1 and budget['max_failed'] == 0 and budget['vip_moves'] is True
+
+
+def test_a_partition_must_reach_the_standby_within_the_master_down_interval():
+    from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.drill_analysis import evaluate
+    budget = compute_budget('partition', advert_int=1.0, backup_priority=50, margin=0.25)
+    analysis = {'failover': {'recovered': True, 'downtime': 0.02, 'failed': 0}, 'vip_moved_after': 3.6}
+    checks = {c['name']: c for c in evaluate(analysis, budget)}
+    assert checks['detection']['ok'] and checks['detection']['limit'] == budget['max_downtime']
+    late = evaluate(dict(analysis, vip_moved_after=4.2), budget)
+    assert [c['message'] for c in late if not c['ok']] == [
+        'the standby held the VIP 4.200 s after the fault, budget 4.055 s (master-down 3*1 + skew 0.805 = 3.805 s + '
+        'margin 0.25 s)']
+    assert not [c for c in evaluate(analysis, compute_budget('crash')) if c['name'] == 'detection']
 
 
 def test_entries_are_copies():

@@ -269,6 +269,7 @@ OWN_CHECKS = {
                    'keepalived_health_check_behaviour', 'keepalived_health_check_interval',
                    'keepalived_health_check_fall', 'keepalived_health_check_rise', 'keepalived_loopback_vips',
                    'keepalived_notify_enabled', 'keepalived_metrics_enabled', 'keepalived_vrrp_scan',
+                   'keepalived_firewall_enabled',
                    # Checked by the switchover's plan (plugin_utils/switchover.py) when it runs.
                    'keepalived_switchover_host', 'keepalived_switchover_state', 'keepalived_switchover_instances'},
 }
