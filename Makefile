@@ -15,7 +15,7 @@ help: ## Show the targets
 setup: ## Install OS packages and the pinned Python toolchain (.venv); idempotent
 	@bash tools/setup.sh
 
-lab: setup lab-up ## Bring up the local five-machine lab and deploy playbooks/site.yml to it
+lab: setup lab-up ## Bring up the local five-machine lab and deploy playbooks/site.yml to it (HA_LB_LAB_RELEASE=trixie: Debian 13 guests)
 	ansible-playbook playbooks/site.yml -i inventories/local
 
 lab-up: setup
@@ -48,8 +48,9 @@ sanity: setup ## ansible-test sanity on the collection
 lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves nothing, error messages
 	python -m pytest -q --tb=short -p no:cacheprovider tests/lab
 
-molecule: setup ## molecule test: lab up, check, converge, idempotence, verify, drills, lab down
+molecule: setup ## molecule test on Debian 12 guests (every test, every drill), then the debian13 scenario on Debian 13 guests
 	molecule test
+	molecule test -s debian13
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)
 	python tools/bench.py converge

@@ -1,15 +1,22 @@
-"""The local lab: five Debian 12 machines as systemd-nspawn guests on one bridge.
+"""The local lab: five Debian machines as systemd-nspawn guests on one bridge.
 
 Each guest boots its own systemd, sshd and network stack; Ansible reaches it over
 SSH exactly as it would reach a VM. Names and addresses come from
 inventories/local/hosts.yml, so the inventory and the lab cannot disagree.
+
+Each guest runs Debian 12 (bookworm) or 13 (trixie): the inventory variable
+`lab_debian_release` (a host's or a group's, in hosts.yml) chooses it per guest, so a pair
+can be mixed; HA_LB_LAB_RELEASE=bookworm|trixie (or 12|13) puts every guest on one release.
+Each release has its own cached base tree and local apt repository. HA_LB_LAB_INVENTORY names
+another hosts file of the same shape.
 
     labctl.py up        build the cached base tree if needed, start every guest,
                         wait until all answer SSH (idempotent)
     labctl.py down      stop every guest and remove everything the lab created
                         (also what a killed lab left behind); fine when nothing exists
     labctl.py status    one line per guest
-    labctl.py build     (re)build the cached base tree and local apt repository
+    labctl.py build [RELEASE]  (re)build the cached base tree and local apt repository of a
+                        release (default: every release the guests use)
     labctl.py offer-upgrades [N] add to the local repository a higher version of the packages a
                         rolling upgrade changes (nginx, keepalived): the same files, rebuilt
                         with "+labN" (default 1) added to their version (idempotent)
@@ -41,17 +48,20 @@ from pathlib import Path
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-INVENTORY = REPO_ROOT / "inventories" / "local" / "hosts.yml"
+# The lab's hosts: inventories/local, or another inventory of the same shape (HA_LB_LAB_INVENTORY).
+INVENTORY = Path(os.environ.get("HA_LB_LAB_INVENTORY") or REPO_ROOT / "inventories" / "local" / "hosts.yml")
 
 LAB = "halb"
 BRIDGE = "halb0"
 NETWORK = ipaddress.ip_network("198.51.100.0/24")
 HOST_ADDRESS = ipaddress.ip_interface("198.51.100.1/24")
-SUITE = "bookworm"
+# The Debian releases a guest can run: suite and major version.
+RELEASES = {"bookworm": "12", "trixie": "13"}
+DEFAULT_RELEASE = "bookworm"
+RELEASE_VAR = "lab_debian_release"
+RELEASE_ENV = "HA_LB_LAB_RELEASE"
 
 CACHE = Path(os.environ.get("HA_LB_LAB_CACHE", "/var/lib/ha-lb-lab"))
-BASE = CACHE / "base"
-REPO = CACHE / "repo"
 SSH_DIR = CACHE / "ssh"
 # The lab's throwaway CA and the certificate of its HTTPS service (inventories/local), never committed.
 TLS_DIR = CACHE / "tls"
@@ -83,10 +93,47 @@ class LabError(Exception):
     """A problem the operator can fix; the message says how."""
 
 
+def release_name(value: object, where: str) -> str:
+    """bookworm/trixie or 12/13 to the suite name; anything else is refused, naming where it was set."""
+    text = str(value).strip().lower()
+    for suite, major in RELEASES.items():
+        if text in (suite, major):
+            return suite
+    choices = ", ".join(f"{s} ({m})" for s, m in RELEASES.items())
+    raise LabError(f"{where}: Debian release {value!r} is not one the lab builds; use one of {choices}")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One Debian release's cached base tree and the guests' local apt repository built inside it."""
+    suite: str
+
+    @property
+    def dir(self) -> Path:
+        return CACHE / self.suite
+
+    @property
+    def base(self) -> Path:
+        return self.dir / "base"
+
+    @property
+    def repo(self) -> Path:
+        return self.dir / "repo"
+
+    @property
+    def stamp(self) -> Path:
+        return self.dir / "base.stamp"
+
+
 @dataclass(frozen=True)
 class Guest:
     name: str
     address: ipaddress.IPv4Address
+    release: str = DEFAULT_RELEASE
+
+    @property
+    def rel(self) -> Release:
+        return Release(self.release)
 
     @property
     def dir(self) -> Path:
@@ -124,17 +171,31 @@ def run(cmd: list[str], check: bool = True, quiet: bool = False, **kw) -> subpro
 
 
 def load_guests(inventory: Path = INVENTORY) -> list[Guest]:
-    """Guests are every host of inventories/local with an ansible_host in the lab network."""
+    """Guests are every host of inventories/local with an ansible_host in the lab network.
+
+    A guest's release: HA_LB_LAB_RELEASE when set, else its own or its nearest group's
+    lab_debian_release in the inventory, else bookworm."""
     data = yaml.safe_load(inventory.read_text())
     found: dict[str, str] = {}
+    releases: dict[str, tuple[object, str]] = {}
 
-    def walk(group: dict) -> None:
+    def walk(group: dict, gname: str, inherited: tuple[object, str] | None) -> None:
+        gvars = (group or {}).get("vars") or {}
+        if RELEASE_VAR in gvars:
+            inherited = (gvars[RELEASE_VAR], f"{inventory}: group {gname}")
         for name, hvars in ((group or {}).get("hosts") or {}).items():
             found[name] = (hvars or {}).get("ansible_host", "")
-        for child in ((group or {}).get("children") or {}).values():
-            walk(child)
+            if RELEASE_VAR in (hvars or {}):
+                releases[name] = (hvars[RELEASE_VAR], f"{inventory}: host {name}")
+            elif inherited and name not in releases:
+                releases[name] = inherited
+        for cname, child in ((group or {}).get("children") or {}).items():
+            walk(child, cname, inherited)
 
-    walk(data.get("all", {}))
+    walk(data.get("all", {}), "all", None)
+    forced = os.environ.get(RELEASE_ENV, "").strip()
+    if forced:
+        forced = release_name(forced, RELEASE_ENV)
     guests = []
     for name, addr in sorted(found.items()):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,11}", name):
@@ -145,7 +206,8 @@ def load_guests(inventory: Path = INVENTORY) -> list[Guest]:
             raise LabError(f"{inventory}: host {name} needs ansible_host set to an address in {NETWORK}") from None
         if ip not in NETWORK or ip == HOST_ADDRESS.ip:
             raise LabError(f"{inventory}: host {name} address {ip} must lie in {NETWORK} and not be {HOST_ADDRESS.ip}")
-        guests.append(Guest(name, ip))
+        release = forced or (release_name(*releases[name]) if name in releases else DEFAULT_RELEASE)
+        guests.append(Guest(name, ip, release))
     if not guests:
         raise LabError(f"{inventory}: no hosts found")
     return guests
@@ -203,8 +265,13 @@ def check_network_free() -> None:
 # ---------------------------------------------------------------- base tree
 
 
+# Suites whose apt source line names the main Debian archive (not -security, -updates).
+MIRROR_SUITES = ("bullseye", *RELEASES)
+
+
 def host_mirror() -> str:
-    """The Debian mirror the host itself uses, read from its apt sources."""
+    """The Debian mirror the host itself uses, read from its apt sources (any release's
+    suites on it: the mirror serves every release, whichever the host runs)."""
     sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for path in sources:
         if not path.is_file():
@@ -214,25 +281,29 @@ def host_mirror() -> str:
             for stanza in re.split(r"\n\s*\n", text):
                 fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
                 suites = fields.get("Suites", "").split()
-                if SUITE in suites and "deb" in fields.get("Types", "").split():
+                if any(s in MIRROR_SUITES for s in suites) and "deb" in fields.get("Types", "").split():
                     return fields["URIs"].split()[0]
         else:
             for line in text.splitlines():
                 m = re.match(r"^\s*deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", line)
-                if m and m.group(2) == SUITE:
+                if m and m.group(2) in MIRROR_SUITES:
                     return m.group(1)
-    raise LabError(f"no Debian {SUITE} mirror found in the host's apt sources (/etc/apt/sources.list*); "
-                   f"add one, or set HA_LB_LAB_MIRROR")
+    raise LabError(f"no Debian mirror ({', '.join(RELEASES)} suite) found in the host's apt sources "
+                   "(/etc/apt/sources.list*); add one, or set HA_LB_LAB_MIRROR")
 
 
-def base_fingerprint() -> str:
-    spec = json.dumps({"suite": SUITE, "base": BASE_PACKAGES, "repo": REPO_PACKAGES, "recipe": RECIPE_VERSION})
+def base_fingerprint(rel: Release) -> str:
+    spec = json.dumps({"suite": rel.suite, "base": BASE_PACKAGES, "repo": REPO_PACKAGES, "recipe": RECIPE_VERSION})
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
-def base_ready() -> bool:
-    stamp = CACHE / "base.stamp"
-    return stamp.is_file() and stamp.read_text().strip() == base_fingerprint() and (BASE / "usr/bin").is_dir()
+def base_ready(rel: Release) -> bool:
+    return (rel.stamp.is_file() and rel.stamp.read_text().strip() == base_fingerprint(rel)
+            and (rel.base / "usr/bin").is_dir())
+
+
+def releases_of(guests: list[Guest]) -> list[Release]:
+    return [Release(s) for s in sorted({g.release for g in guests})]
 
 
 def nspawn_pipe(root: Path, *cmd: str, binds: tuple[str, ...] = ()) -> None:
@@ -244,28 +315,34 @@ def nspawn_pipe(root: Path, *cmd: str, binds: tuple[str, ...] = ()) -> None:
         raise LabError(f"in base tree: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
 
 
-def build_base() -> None:
-    """Debootstrap the base tree and the guests' local apt repository, in a temp dir, then swap in."""
+def build_base(rel: Release) -> None:
+    """Debootstrap a release's base tree and the guests' local apt repository, in a temp dir, then swap in."""
     require_host_tools(for_build=True)
-    in_use = f"--bind-ro={REPO}:/srv/labrepo"
+    in_use = f"--bind-ro={rel.repo}:/srv/labrepo"
     if any(in_use in argv for argv in proc_cmdlines().values()):
-        raise LabError("the lab is running on the current base tree: run `labctl.py down` before rebuilding it")
+        raise LabError(f"the lab is running on the current {rel.suite} base tree: "
+                       "run `labctl.py down` before rebuilding it")
     mirror = os.environ.get("HA_LB_LAB_MIRROR") or host_mirror()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = CACHE / "base.new"
-    tmp_repo = CACHE / "repo.new"
+    rel.dir.mkdir(parents=True, exist_ok=True)
+    # Trees of the single-release layout (CACHE/base, CACHE/repo) are not used any more.
+    if not any(f"--bind-ro={CACHE / 'repo'}:/srv/labrepo" in argv for argv in proc_cmdlines().values()):
+        for legacy in (CACHE / "base", CACHE / "repo", CACHE / "base.new", CACHE / "repo.new"):
+            shutil.rmtree(legacy, ignore_errors=True)
+        (CACHE / "base.stamp").unlink(missing_ok=True)
+    tmp = rel.dir / "base.new"
+    tmp_repo = rel.dir / "repo.new"
     for d in (tmp, tmp_repo):
         if d.exists():
             shutil.rmtree(d)
     started = time.monotonic()
-    log(f"building the base tree ({SUITE} from {mirror}); once, ~1 min")
-    proc = run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(tmp), mirror],
-               check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log(f"building the base tree (Debian {RELEASES[rel.suite]}, {rel.suite}, from {mirror}); once, ~1-2 min")
+    proc = run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", rel.suite, str(tmp),
+                mirror], check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise LabError(f"debootstrap failed ({proc.returncode}):\n{proc.stdout[-3000:]}")
 
     # The guests' packages, downloaded with the tree's own apt so versions match.
-    (tmp / "etc/apt/sources.list").write_text(f"deb {mirror} {SUITE} main\n")
+    (tmp / "etc/apt/sources.list").write_text(f"deb {mirror} {rel.suite} main\n")
     nspawn_pipe(tmp, "apt-get", "update", "-qq")
     nspawn_pipe(tmp, "apt-get", "install", "-y", "-qq", "--download-only", "--no-install-recommends", *REPO_PACKAGES)
     tmp_repo.mkdir()
@@ -309,12 +386,13 @@ def build_base() -> None:
     (tmp / "etc/ssh/sshd_config.d/lab.conf").write_text("PermitRootLogin prohibit-password\nUseDNS no\n")
     (tmp / "root/.ssh").mkdir(mode=0o700, exist_ok=True)
 
-    for final, new in ((BASE, tmp), (REPO, tmp_repo)):
+    for final, new in ((rel.base, tmp), (rel.repo, tmp_repo)):
         if final.exists():
             shutil.rmtree(final)
         new.rename(final)
-    (CACHE / "base.stamp").write_text(base_fingerprint() + "\n")
-    log(f"base tree ready in {time.monotonic() - started:.0f} s ({len(list(REPO.glob('*.deb')))} packages in the local repo)")
+    rel.stamp.write_text(base_fingerprint(rel) + "\n")
+    log(f"{rel.suite} base tree ready in {time.monotonic() - started:.0f} s "
+        f"({len(list(rel.repo.glob('*.deb')))} packages in the local repo)")
 
 
 def ensure_ssh_key() -> None:
@@ -452,7 +530,7 @@ def supervise(guest: Guest) -> int:
     while True:
         child = subprocess.Popen(
             ["systemd-nspawn", "-q", "-D", str(guest.root), "-M", guest.name, "--register=no", "--keep-unit", "-b",
-             f"--network-bridge={BRIDGE}", f"--bind-ro={REPO}:/srv/labrepo",
+             f"--network-bridge={BRIDGE}", f"--bind-ro={guest.rel.repo}:/srv/labrepo",
              # A VM has /sys/module; nspawn's private /sys does not.
              "--bind-ro=/sys/module", "--console=read-only"],
             stdin=subprocess.DEVNULL, stdout=console, stderr=console)
@@ -471,7 +549,7 @@ def prepare_guest(guest: Guest, guests: list[Guest]) -> None:
         (guest.dir / sub).mkdir(parents=True, exist_ok=True)
     if str(guest.root) not in lab_mounts():
         run(["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={BASE},upperdir={guest.dir / 'upper'},workdir={guest.dir / 'work'}", str(guest.root)])
+             f"lowerdir={guest.rel.base},upperdir={guest.dir / 'upper'},workdir={guest.dir / 'work'}", str(guest.root)])
     root = guest.root
     (root / "etc/hostname").write_text(f"{guest.name}\n")
     hosts = ["127.0.0.1 localhost", f"127.0.1.1 {guest.name}", "::1 localhost ip6-localhost ip6-loopback"]
@@ -557,11 +635,17 @@ def locked():
 
 def up() -> None:
     started = time.monotonic()
-    require_host_tools(for_build=not base_ready())
     guests = load_guests()
+    require_host_tools(for_build=not all(base_ready(r) for r in releases_of(guests)))
+    wrong = [f"{g.name} runs {running_release(g)}, {g.release} is asked for" for g in guests
+             if guest_running(g) and running_release(g) != g.release]
+    if wrong:
+        raise LabError("running guests are on another Debian release than asked: " + "; ".join(wrong)
+                       + "\n  fix: `labctl.py down` (make lab-down) first; a guest's release is chosen when it starts")
     with locked():
-        if not base_ready():
-            build_base()
+        for rel in releases_of(guests):
+            if not base_ready(rel):
+                build_base(rel)
         check_network_free()
         ensure_ssh_key()
         ensure_tls()
@@ -666,17 +750,29 @@ def down() -> None:
     log(f"down: nothing left ({time.monotonic() - started:.1f} s)")
 
 
+def running_release(guest: Guest) -> str:
+    """What a running guest actually boots (its tree's os-release), whatever the inventory says now."""
+    with contextlib.suppress(OSError):
+        text = (guest.root / "etc/os-release").read_text()
+        m = re.search(r"^VERSION_CODENAME=(\S+)$", text, re.M)
+        if m:
+            return m.group(1)
+    return "unknown"
+
+
 def status() -> int:
     guests = load_guests()
-    print(f"{'guest':<8} {'address':<15} {'state':<8} ssh")
+    print(f"{'guest':<8} {'address':<15} {'state':<8} {'ssh':<4} release")
     up_count = 0
     for g in guests:
         running = guest_running(g)
         answers = running and ssh_answers(str(g.address))
         up_count += bool(answers)
-        print(f"{g.name:<8} {str(g.address):<15} {'running' if running else 'stopped':<8} {'yes' if answers else 'no'}")
+        print(f"{g.name:<8} {str(g.address):<15} {'running' if running else 'stopped':<8} "
+              f"{'yes' if answers else 'no':<4} {running_release(g) if running else g.release}")
     state = "up" if up_count == len(guests) else ("down" if up_count == 0 else "partial")
-    print(f"lab: {state} (base tree {'ready' if base_ready() else 'not built'}, cache {CACHE})")
+    trees = ", ".join(f"{r.suite} {'ready' if base_ready(r) else 'not built'}" for r in releases_of(guests))
+    print(f"lab: {state} (base trees: {trees}; cache {CACHE})")
     return 0 if state == "up" else 3
 
 
@@ -685,26 +781,32 @@ UPGRADE_PACKAGES = ("nginx", "keepalived")
 UPGRADE_SUFFIX = "+lab"
 
 
-def _index_repo() -> None:
-    index = run(["dpkg-scanpackages", "--multiversion", ".", "/dev/null"], cwd=REPO,
+def _index_repo(repo: Path) -> None:
+    index = run(["dpkg-scanpackages", "--multiversion", ".", "/dev/null"], cwd=repo,
                 capture_output=True).stdout
-    (REPO / "Packages").write_text(index)
-    (REPO / "Packages.gz").unlink(missing_ok=True)
-    run(["gzip", "-9k", "Packages"], cwd=REPO)
+    (repo / "Packages").write_text(index)
+    (repo / "Packages.gz").unlink(missing_ok=True)
+    run(["gzip", "-9k", "Packages"], cwd=repo)
 
 
 def offer_upgrades(number: int = 1) -> None:
     """Rebuild each package of UPGRADE_PACKAGES with a higher version (its files unchanged) into the
-    repository, so that a package_state of latest upgrades it."""
-    if not base_ready():
-        raise LabError("no local repository yet: run `labctl.py build` (or `make lab`) first")
+    repository of every release the guests use, so that a package_state of latest upgrades it."""
+    for rel in releases_of(load_guests()):
+        _offer_upgrades(rel, number)
+
+
+def _offer_upgrades(rel: Release, number: int) -> None:
+    if not base_ready(rel):
+        raise LabError(f"no local {rel.suite} repository yet: run `labctl.py build` (or `make lab`) first")
+    repo = rel.repo
     for name in UPGRADE_PACKAGES:
-        originals = [deb for deb in REPO.glob(f"{name}_*.deb") if UPGRADE_SUFFIX not in deb.name]
+        originals = [deb for deb in repo.glob(f"{name}_*.deb") if UPGRADE_SUFFIX not in deb.name]
         if len(originals) != 1:
-            raise LabError(f"expected one {name} package in {REPO}, found {len(originals)}")
+            raise LabError(f"expected one {name} package in {repo}, found {len(originals)}")
         version = run(["dpkg-deb", "-f", str(originals[0]), "Version"], capture_output=True).stdout.strip()
         arch = run(["dpkg-deb", "-f", str(originals[0]), "Architecture"], capture_output=True).stdout.strip()
-        target = REPO / f"{name}_{(version + UPGRADE_SUFFIX + str(number)).replace(':', '%3a')}_{arch}.deb"
+        target = repo / f"{name}_{(version + UPGRADE_SUFFIX + str(number)).replace(':', '%3a')}_{arch}.deb"
         if target.exists():
             continue
         work = CACHE / f"rebuild-{name}"
@@ -714,15 +816,17 @@ def offer_upgrades(number: int = 1) -> None:
         control.write_text(re.sub(r"(?m)^Version: .*$", f"Version: {version}{UPGRADE_SUFFIX}{number}", control.read_text()))
         run(["dpkg-deb", "--root-owner-group", "-b", str(work), str(target)], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
-        log(f"offered {name} {version}{UPGRADE_SUFFIX}{number}")
-    _index_repo()
+        log(f"offered {name} {version}{UPGRADE_SUFFIX}{number} ({rel.suite})")
+    _index_repo(repo)
 
 
 def withdraw_upgrades() -> None:
-    for deb in REPO.glob(f"*{UPGRADE_SUFFIX}*.deb"):
-        deb.unlink()
-    if REPO.exists():
-        _index_repo()
+    for suite in RELEASES:
+        repo = Release(suite).repo
+        for deb in repo.glob(f"*{UPGRADE_SUFFIX}*.deb"):
+            deb.unlink()
+        if repo.exists():
+            _index_repo(repo)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -749,8 +853,11 @@ def main(argv: list[str] | None = None) -> int:
                 withdraw_upgrades()
         elif args.command == "build":
             require_host_tools(for_build=True)
+            wanted = ([Release(release_name(args.guest, "labctl.py build RELEASE"))] if args.guest
+                      else releases_of(load_guests()))
             with locked():
-                build_base()
+                for rel in wanted:
+                    build_base(rel)
         else:
             guest = next(g for g in load_guests() if g.name == args.guest)
             return supervise(guest)

@@ -24,7 +24,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import build as build_services
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.services import build as build_services, version_tuple
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.switchover import NAME_PATTERN
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight_settings import (
     check_command,
@@ -365,14 +365,45 @@ def _check_health_check(health_check):
         return ['keepalived_health_check_targets: every service of nginx_lb_services has health_check off, so the '
                 'http health check would ask nothing: turn health_check on for a service, list targets in '
                 'keepalived_health_check_targets, or set keepalived_health_check_mode: process.']
+    errors = []
+    interval_error = _check_health_check_interval(health_check.get('interval'), health_check.get('keepalived_version'))
+    if interval_error:
+        errors.append(interval_error)
     if (health_check['mode'] in HEALTH_CHECK_MODES
             and health_check['behaviour'] in HEALTH_CHECK_BEHAVIOURS
-            and all(to_int(health_check[key]) >= 1 for key in ('interval', 'fall', 'rise'))
+            and all(to_int(health_check[key]) >= 1 for key in ('fall', 'rise'))
             and _starts_with_slash(health_check['script_path'])):
-        return []
+        return errors
     return ['keepalived_health_check_*: mode must be http or process (is %s), behaviour restart_then_fault or '
-            'restart_then_stop (is %s), interval/fall/rise at least 1 and script_path absolute. '
-            'Fix them in the inventory.' % (text(health_check['mode']), text(health_check['behaviour']))]
+            'restart_then_stop (is %s), fall/rise at least 1 and script_path absolute. '
+            'Fix them in the inventory.' % (text(health_check['mode']), text(health_check['behaviour']))] + errors
+
+
+# keepalived reads a vrrp_script interval with decimals from 2.3 on (2.2.7 refuses 0.5). Below 0.1 s the
+# script, which forks a request per target, would run most of the time.
+SUBSECOND_SCRIPT_INTERVAL_SINCE = (2, 3)
+MIN_SUBSECOND_SCRIPT_INTERVAL = 0.1
+
+
+def _check_health_check_interval(interval, keepalived_version):
+    """The health script's interval: whole seconds from 1, or from 0.1 s (3 decimals at most) on keepalived 2.3+."""
+    try:
+        value = float(interval)
+    except (TypeError, ValueError):
+        value = None
+    subsecond = version_tuple(keepalived_version)[:2] >= SUBSECOND_SCRIPT_INTERVAL_SINCE
+    if value is not None and value >= 1 and (subsecond or value == int(value)):
+        return None
+    if value is not None and subsecond and value >= MIN_SUBSECOND_SCRIPT_INTERVAL and round(value, 3) == value:
+        return None
+    if subsecond:
+        return ('keepalived_health_check_interval=%s is not valid: with keepalived %s it must be a number of seconds, '
+                '%s or more, with at most 3 decimals. Fix it in the inventory.'
+                % (text(interval), text(keepalived_version), MIN_SUBSECOND_SCRIPT_INTERVAL))
+    return ('keepalived_health_check_interval=%s is not valid: keepalived %s reads only whole seconds, 1 or more '
+            '(decimals from 0.1 need keepalived 2.3, as Debian 13 ships; set keepalived_version when the '
+            'balancers run another keepalived than their OS packages). Fix it in the inventory.'
+            % (text(interval), text(keepalived_version) or 'before 2.3'))
 
 
 def _check_nodes(data, instances):

@@ -165,6 +165,8 @@ KINDS = {
     'days': (lambda v: _count(v, 0), 'a whole number of days, 0 or more', '21'),
     'nginx_version': (lambda v: v == '' or (isinstance(v, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', v))),
                       'empty (the version the OS packages) or a version such as 1.26.3', '1.26.3'),
+    'keepalived_version': (lambda v: v == '' or (isinstance(v, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', v))),
+                           'empty (the version the OS packages) or a version such as 2.3.3', '2.3.3'),
     'seconds': (lambda v: _number(v) and float(v) > 0, 'a number of seconds above 0', '1'),
     'wait_seconds': (lambda v: _count(v, 0), 'a whole number of seconds, 0 or more', '2'),
     'delay': (_number, 'a number of seconds, 0 or more (decimals allowed)', '5'),
@@ -223,6 +225,7 @@ SETTINGS = {
     },
     'keepalived': {
         'keepalived_router_id': 'word',
+        'keepalived_version': 'keepalived_version',
         'keepalived_script_user': 'user',
         'keepalived_global_defs_extra': 'raw_lines',
         'keepalived_health_check_name': 'word',

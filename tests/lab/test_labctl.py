@@ -139,3 +139,72 @@ def test_inventory_must_place_hosts_in_the_lab_network(tmp_path: Path) -> None:
     bad.write_text("all:\n  hosts:\n    web-1:\n      ansible_host: 192.168.58.11\n")
     with pytest.raises(labctl.LabError, match="must lie in 198.51.100.0/24"):
         labctl.load_guests(bad)
+
+
+MIXED = """\
+all:
+  children:
+    lb:
+      vars:
+        lab_debian_release: 13
+      hosts:
+        lb-1: {ansible_host: 198.51.100.21, lab_debian_release: bookworm}
+        lb-2: {ansible_host: 198.51.100.22}
+    web:
+      hosts:
+        web-1: {ansible_host: 198.51.100.11}
+"""
+
+
+def test_release_per_guest_group_and_whole_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(MIXED)
+    monkeypatch.delenv(labctl.RELEASE_ENV, raising=False)
+    assert {g.name: g.release for g in labctl.load_guests(inventory)} == {
+        "lb-1": "bookworm", "lb-2": "trixie", "web-1": "bookworm"}
+    monkeypatch.setenv(labctl.RELEASE_ENV, "trixie")
+    assert {g.release for g in labctl.load_guests(inventory)} == {"trixie"}
+    monkeypatch.setenv(labctl.RELEASE_ENV, "sid")
+    with pytest.raises(labctl.LabError, match=r"HA_LB_LAB_RELEASE: Debian release 'sid' is not one the lab builds; "
+                                              r"use one of bookworm \(12\), trixie \(13\)"):
+        labctl.load_guests(inventory)
+    monkeypatch.delenv(labctl.RELEASE_ENV)
+    inventory.write_text(MIXED.replace("lab_debian_release: bookworm", "lab_debian_release: buster"))
+    with pytest.raises(labctl.LabError, match=r"host lb-1: Debian release 'buster'"):
+        labctl.load_guests(inventory)
+
+
+@pytest.mark.usefixtures("clean_lab")
+def test_mixed_pair_boots_each_guest_on_its_release(tmp_path: Path) -> None:
+    """lb-2 on Debian 13, every other guest on Debian 12: the middle of a rolling distribution upgrade."""
+    hosts = (ROOT / "inventories" / "local" / "hosts.yml").read_text()
+    assert "ansible_host: 198.51.100.22\n" in hosts
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(hosts.replace("ansible_host: 198.51.100.22\n",
+                                       "ansible_host: 198.51.100.22\n          lab_debian_release: trixie\n"))
+    env = {k: v for k, v in os.environ.items() if k != labctl.RELEASE_ENV}
+    env["HA_LB_LAB_INVENTORY"] = str(inventory)
+    try:
+        proc = lab("up", env=env)
+        assert proc.returncode == 0, proc.stderr
+        seen = {}
+        for g in labctl.load_guests(inventory):
+            seen[g.name] = subprocess.run(
+                ["ssh", "-i", str(labctl.SSH_KEY), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                 "-o", "LogLevel=ERROR", f"root@{g.address}", ". /etc/os-release; echo $VERSION_CODENAME"],
+                capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+        assert seen == {"client": "bookworm", "lb-1": "bookworm", "lb-2": "trixie", "web-1": "bookworm",
+                        "web-2": "bookworm"}
+        status = lab("status", env=env)
+        assert status.returncode == 0
+        assert "bookworm ready" in status.stdout and "trixie ready" in status.stdout
+        assert [line.split()[-1] for line in status.stdout.splitlines() if line.startswith("lb-2 ")] == ["trixie"]
+        # The same guests asked for on another release: refused, with the fix, and nothing restarted.
+        running = sorted(labctl.nspawn_pids())
+        again = lab("up", env={**env, labctl.RELEASE_ENV: "bookworm"})
+        assert again.returncode == 1
+        assert "lb-2 runs trixie, bookworm is asked for" in again.stderr and "make lab-down" in again.stderr
+        assert sorted(labctl.nspawn_pids()) == running
+    finally:
+        assert lab("down", env=env).returncode == 0
+    assert leftovers() == []

@@ -37,9 +37,11 @@ def test_the_firewall_drops_foreign_adverts_and_failover_still_works(
         backup.check_output('systemctl restart ha-lb-vrrp-firewall.service')
         assert 'table inet site_rules' in backup.check_output('nft list tables')
         rules = backup.check_output(f'nft list table {TABLE}')
-        # nft shows a set of one address without its braces.
+        # nft shows a set of one address without its braces, and protocol 112 by its name in /etc/protocols
+        # where it has one (nftables 1.1 on Debian 13 lists `vrrp`, 1.0 on Debian 12 `112`).
         peer = re.escape(hostvars['lb-1']['ansible_host'])
-        assert re.search(rf'iifname "{interface}" meta l4proto 112 ip saddr (\{{ )?{peer}( \}})? accept', rules), rules
+        assert re.search(rf'iifname "{interface}" meta l4proto (112|vrrp) ip saddr (\{{ )?{peer}( \}})? accept',
+                         rules), rules
         before = _dropped(backup)
         cursors = {name: journal_cursor(hosts[name]) for name in ('lb-1', 'lb-2')}
         with rogue(hosts['client'], hostvars['client']['ansible_host'], instance['virtual_router_id'], vip,

@@ -52,6 +52,10 @@ def issue(where: pathlib.Path, label: str, names=(NAME, 'lab.test'), days=(-1, 9
             .not_valid_before(now + datetime.timedelta(days=days[0]))
             .not_valid_after(now + datetime.timedelta(days=days[1]))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            # As a CA issues it: Python 3.13 clients (the probe on a Debian 13 client) verify strictly
+            # (VERIFY_X509_STRICT) and refuse a certificate without an authority key identifier.
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
     cert_path, key_path = where / f'{label}.crt', where / f'{label}.key'
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

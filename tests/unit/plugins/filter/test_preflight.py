@@ -299,11 +299,14 @@ KEEPALIVED_CASES = {
                                                'interval': 1, 'fall': 2, 'rise': 2,
                                                'script_path': '/etc/keepalived/check_nginx.sh'}),
         'keepalived_health_check_*: mode must be http or process (is tcp), behaviour restart_then_fault or '
-        'restart_then_stop (is restart_then_stop), interval/fall/rise at least 1 and script_path absolute. '
+        'restart_then_stop (is restart_then_stop), fall/rise at least 1 and script_path absolute. '
         'Fix them in the inventory.'),
     'health check interval 0': (
         lambda: keepalived_input(health_check=dict(keepalived_input()['health_check'], interval='0')),
-        'interval/fall/rise at least 1'),
+        'keepalived_health_check_interval=0 is not valid: keepalived before 2.3 reads only whole seconds, 1 or more'),
+    'health check fall 0': (
+        lambda: keepalived_input(health_check=dict(keepalived_input()['health_check'], fall=0)),
+        'fall/rise at least 1'),
     'health check script path relative': (
         lambda: keepalived_input(health_check=dict(keepalived_input()['health_check'], script_path='check_nginx.sh')),
         'script_path absolute'),
@@ -494,3 +497,32 @@ def test_vip_accepted(vip):
                                  '198.51.100.140/24 dev host0', ' 198.51.100.140', '198.51.100.140/255.255.255.0', 3232235776])
 def test_vip_rejected(vip):
     assert parse_vip(vip) is None
+
+
+def _health(interval, version):
+    return keepalived_input(health_check={'enabled': True, 'mode': 'http', 'behaviour': 'restart_then_fault',
+                                          'interval': interval, 'fall': 2, 'rise': 2, 'keepalived_version': version,
+                                          'script_path': '/etc/keepalived/check_nginx.sh'})
+
+
+@pytest.mark.parametrize('interval, version', [
+    (1, '2.2.7'), (2, '2.2.7'), ('3', ''), (1.0, '2.2.8'),
+    (0.5, '2.3.3'), (0.1, '2.3.0'), ('0.25', '2.3.3'), (1.5, '2.3.3'), (0.125, '2.4'),
+])
+def test_health_check_interval_accepted_by_the_keepalived_it_renders_for(interval, version):
+    assert keepalived(_health(interval, version)) == []
+
+
+@pytest.mark.parametrize('interval, version, message', [
+    (0.5, '2.2.7', 'keepalived_health_check_interval=0.5 is not valid: keepalived 2.2.7 reads only whole seconds, 1 '
+                   'or more (decimals from 0.1 need keepalived 2.3, as Debian 13 ships; set keepalived_version'),
+    (1.5, '', 'keepalived_health_check_interval=1.5 is not valid: keepalived before 2.3 reads only whole seconds'),
+    (0, '2.2.7', 'keepalived_health_check_interval=0 is not valid: keepalived 2.2.7 reads only whole seconds'),
+    (0.05, '2.3.3', 'keepalived_health_check_interval=0.05 is not valid: with keepalived 2.3.3 it must be a number '
+                    'of seconds, 0.1 or more, with at most 3 decimals.'),
+    (0.1234, '2.3.3', 'keepalived_health_check_interval=0.1234 is not valid: with keepalived 2.3.3'),
+    ('often', '2.3.3', "keepalived_health_check_interval=often is not valid"),
+])
+def test_health_check_interval_refused_with_the_version_and_the_fix(interval, version, message):
+    errors = keepalived(_health(interval, version))
+    assert len(errors) == 1 and message in errors[0], errors

@@ -212,7 +212,7 @@ VALID = {
     'delay': [0, '0', 5, 2.5, '1.5'], 'tag': ['ha-lb-keepalived', 'kad_1.x'],
     'listen': [':9113', '127.0.0.1:9113', '[::1]:9113'],
     'tls_protocols': [['TLSv1.2', 'TLSv1.3'], ['TLSv1.3']], 'tls_session_cache': ['shared:ha_lb_tls:10m', 'off', 'none'],
-    'days': [0, 21, '30'], 'nginx_version': ['', '1.22.1', '1.26'],
+    'days': [0, 21, '30'], 'nginx_version': ['', '1.22.1', '1.26'], 'keepalived_version': ['', '2.2.7', '2.3'],
     'health_targets': [[], ['http://127.0.0.1/healthz', 'https://127.0.0.1:8443/healthz', 'tcp://127.0.0.1:5432',
                             'tcp://[::1]:5432']],
 }
@@ -231,7 +231,7 @@ INVALID = {
     'delay': [-1, '-0.5', 'x', True, None, '5s'], 'tag': ['', 'a b', 'x' * 33, 3, None, 'a;b'],
     'listen': ['9113', ':0', 'host:9113', ':70000', None, '1.2.3.4:'],
     'tls_protocols': [[], ['TLSv1'], 'TLSv1.2', ['SSLv3', 'TLSv1.3']], 'tls_session_cache': ['builtin', 'shared:x', ''],
-    'days': [-1, 'x', None], 'nginx_version': ['latest', '1', 1.22],
+    'days': [-1, 'x', None], 'nginx_version': ['latest', '1', 1.22], 'keepalived_version': ['2', 2.3, 'v2.3.3'],
     'health_targets': ['http://127.0.0.1/', ['ftp://x/'], ['tcp://127.0.0.1'], ['tcp://a b:1'], ["http://x/'"]],
 }
 

@@ -80,13 +80,50 @@ def test_probe_defaults_match_the_drill_targets():
     assert defaults['failover_drill_faults'] == ['stop']
 
 
-def test_molecule_runs_every_fault_kind_after_verify():
-    molecule = _load(REPO / 'molecule' / 'default' / 'molecule.yml')
+def _merged(base, over):
+    """A scenario's molecule.yml over the shared .config/molecule/config.yml, as molecule merges them."""
+    result = dict(base)
+    for key, value in over.items():
+        result[key] = _merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) \
+            else value
+    return result
+
+
+def _scenario(name):
+    return _merged(_load(REPO / '.config' / 'molecule' / 'config.yml'), _load(REPO / 'molecule' / name / 'molecule.yml'))
+
+
+def _side_effect_imports(name):
+    molecule = _scenario(name)
     sequence = molecule['scenario']['test_sequence']
     assert sequence.index('side_effect') == sequence.index('verify') + 1
-    side_effect = molecule['provisioner']['playbooks']['side_effect']
-    plays = _load(REPO / 'molecule' / 'default' / side_effect)
-    imports = [(play['ansible.builtin.import_playbook'], play.get('vars', {})) for play in plays]
+    assert sequence.index('idempotence') == sequence.index('converge') + 1
+    plays = _load(REPO / 'molecule' / name / molecule['provisioner']['playbooks']['side_effect'])
+    return [(play['ansible.builtin.import_playbook'], play.get('vars', {})) for play in plays]
+
+
+def test_debian13_scenario_runs_the_drills_on_debian_13_guests():
+    assert _scenario('debian13')['provisioner']['env']['HA_LB_LAB_RELEASE'] == 'trixie'
+    assert 'HA_LB_LAB_RELEASE' not in _scenario('default')['provisioner']['env']
+    drill = '../../playbooks/failover_drill.yml'
+    one = {'failover_drill_failback_max_failed': 1}
+    assert _side_effect_imports('debian13') == [
+        (drill, dict(one, failover_drill_faults=['stop', 'link_down', 'nginx_stop'], failover_drill_runs=3,
+                     failover_drill_verdict='median')),
+        (drill, dict(one, failover_drill_faults=['crash', 'nginx_broken', 'backend_down'])),
+        (drill, dict(one, failover_drill_faults=['switchover'], failover_drill_runs=3, failover_drill_verdict='median')),
+        (drill, dict(one, failover_drill_faults=['stop'], failover_drill_service='www',
+                     failover_drill_ca_file='/var/lib/ha-lb-lab/tls/ca.crt')),
+        ('../../playbooks/site.yml', {'keepalived_health_check_interval': 0.5}),
+        (drill, dict(one, failover_drill_faults=['nginx_stop', 'nginx_broken'], keepalived_health_check_interval=0.5)),
+        ('../../playbooks/site.yml', {}),
+    ]
+    unplanned = {kind for kind in FAULT_KINDS if kind not in ('switchover', 'partition')}
+    assert unplanned == {'stop', 'link_down', 'nginx_stop', 'crash', 'nginx_broken', 'backend_down'}
+
+
+def test_molecule_runs_every_fault_kind_after_verify():
+    imports = _side_effect_imports('default')
     drill, site = '../../playbooks/failover_drill.yml', '../../playbooks/site.yml'
     # Every kind with the inventory's health behaviour, then deployed and drilled with restart_then_stop
     # (keepalived stops itself), then the inventory's deployment again; then over HTTPS and through the
