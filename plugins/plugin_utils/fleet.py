@@ -1,0 +1,241 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A fleet of balancer pairs in one inventory: the checks that span pairs, and VRIDs chosen for them.
+
+A pair is the balancers that share a ``keepalived_group`` (one group per pair; a one-pair inventory
+is the fleet of its ``lb`` group). Each pair may name its layer-2 domain, ``keepalived_l2_domain``:
+VRRP routers that hear each other must not share a VRID, so VRIDs are unique within a domain (for
+each IP version: VRRP for IPv4 and for IPv6 are separate protocols). Pairs that name no domain
+share one, the safe assumption.
+
+``fleet(data)`` takes, for every balancer of the inventory (not only those of the run)::
+
+    balancers  {host: {pair, l2_domain, instances, services, listen_address, listen_port}}
+    play_hosts the hosts of the run
+    allow_partial_pair  true to accept a run on part of a pair (``--limit`` one balancer)
+    reserved_vrids  VRIDs never chosen for an instance without one (``1-9`` ranges or numbers)
+
+and returns ``{pairs, vrids, errors}``: each pair's members, domain, VIPs and instances' VRIDs
+(given or chosen), the chosen VRIDs as ``{pair: {instance: vrid}}``, and every problem, in words
+that name the variable and the fix. Nothing here reads a host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import re
+
+from collections.abc import Mapping
+
+DEFAULT_DOMAIN = 'default'
+VRID_RANGE = range(1, 256)
+_RANGE = re.compile(r'^\s*(\d+)\s*-\s*(\d+)\s*$')
+
+
+def _list(value):
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _mapping(value):
+    return value if isinstance(value, Mapping) else {}
+
+
+def _vip(value):
+    try:
+        return ipaddress.ip_address(str(value).partition('/')[0])
+    except ValueError:
+        return None
+
+
+def _vrid(value):
+    text = str(value).strip() if value is not None else ''
+    return int(text) if text.isdigit() and int(text) in VRID_RANGE else None
+
+
+def reserved_set(values):
+    """``[1, '200-255']`` -> the set of VRIDs; raises ValueError naming a bad entry."""
+    out = set()
+    for value in _list(values):
+        match = _RANGE.match(str(value))
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+        elif str(value).strip().isdigit():
+            low = high = int(str(value).strip())
+        else:
+            raise ValueError(value)
+        if not (1 <= low <= high <= 255):
+            raise ValueError(value)
+        out.update(range(low, high + 1))
+    return out
+
+
+def _family(instance):
+    """4 or 6 from the instance's first VIP (an instance holds one family; the role checks that)."""
+    for vip in _list(_mapping(instance).get('virtual_ipaddresses')):
+        address = _vip(vip)
+        if address is not None:
+            return address.version
+    return 4
+
+
+def candidates(pair, instance, free):
+    """The order in which a pair's instance tries the VRIDs of ``free``: a start and a step drawn from a
+    hash of both names (double hashing), so that it depends on no other pair, and two instances that
+    want the same VRID go on to unrelated ones instead of queueing up on the next."""
+    count = len(free)
+    if not count:
+        return []
+    digest = hashlib.sha256(('%s/%s' % (pair, instance)).encode()).digest()
+    start = int.from_bytes(digest[:4], 'big') % count
+    step = 1 + int.from_bytes(digest[4:8], 'big') % max(count - 1, 1)
+    while math.gcd(step, count) != 1:
+        step += 1
+    return [free[(start + k * step) % count] for k in range(count)]
+
+
+def _pairs(balancers):
+    pairs = {}
+    for host in sorted(balancers):
+        entry = _mapping(balancers[host])
+        pairs.setdefault(str(entry.get('pair') or 'lb'), []).append(host)
+    return pairs
+
+
+def _split_errors(pairs, play_hosts, allow_partial):
+    if allow_partial:
+        return []
+    errors = []
+    for pair, members in sorted(pairs.items()):
+        inside = [host for host in members if host in play_hosts]
+        outside = [host for host in members if host not in play_hosts]
+        if inside and outside:
+            errors.append(
+                'The run splits the pair %s: %s %s in it, %s %s not (--limit). A pair\'s checks and its rolling '
+                'update need every balancer of the pair: limit the run to whole pairs (--limit %s), or set '
+                'keepalived_allow_partial_pair=true to run on part of a pair (its checks then compare only the '
+                'balancers in the run, and a balancer holding VIPs is updated in place).'
+                % (pair, ', '.join(inside), 'is' if len(inside) == 1 else 'are', ', '.join(outside),
+                   'is' if len(outside) == 1 else 'are', pair))
+    return errors
+
+
+def _domain_errors(pairs, balancers):
+    errors = []
+    domains = {}
+    for pair, members in sorted(pairs.items()):
+        seen = sorted({str(_mapping(balancers[host]).get('l2_domain') or DEFAULT_DOMAIN) for host in members})
+        if len(seen) > 1:
+            errors.append('keepalived_l2_domain differs between the balancers of the pair %s (%s): the balancers of a '
+                          'pair share one layer-2 network; set one keepalived_l2_domain for the pair (its group_vars).'
+                          % (pair, ', '.join(seen)))
+        domains[pair] = seen[0]
+    return domains, errors
+
+
+def _vip_errors(pair_vips):
+    errors = []
+    owners = {}
+    for pair in sorted(pair_vips):
+        for address in pair_vips[pair]:
+            owners.setdefault(address, []).append(pair)
+    for address in sorted(owners, key=lambda a: (a.version, a)):
+        if len(owners[address]) > 1:
+            errors.append('The VIP %s belongs to the pairs %s: a VIP belongs to one pair of the fleet (keepalived '
+                          'deletes the address it gives up, and two pairs would answer ARP for it). Give each pair its '
+                          'own VIPs in keepalived_instances.' % (address, ', '.join(owners[address])))
+    return errors
+
+
+def _socket_errors(pairs, balancers, pair_vips):
+    """A service that binds a VIP of another pair: one VIP:port belongs to one pair's service."""
+    owner = {address: pair for pair in sorted(pair_vips) for address in pair_vips[pair]}
+    errors = []
+    for pair, members in sorted(pairs.items()):
+        entry = _mapping(balancers[members[0]])
+        for service in _list(entry.get('services')):
+            service = _mapping(service)
+            address = _vip(service.get('listen_address', entry.get('listen_address', '')))
+            if address is None or owner.get(address, pair) == pair:
+                continue
+            errors.append('nginx_lb_services[%s] of the pair %s listens on %s port %s, a VIP of the pair %s: no two '
+                          'services of the fleet share one VIP:port. Bind the service to a VIP of %s.'
+                          % (service.get('name', '?'), pair, address, service.get('port', entry.get('listen_port', 80)),
+                             owner[address], pair))
+    return errors
+
+
+def fleet(data):
+    data = _mapping(data)
+    balancers = {host: _mapping(entry) for host, entry in _mapping(data.get('balancers')).items()}
+    play_hosts = set(_list(data.get('play_hosts')))
+    errors = []
+    try:
+        reserved = reserved_set(data.get('reserved_vrids'))
+    except ValueError as bad:
+        reserved = set()
+        errors.append('keepalived_reserved_vrids: %r is neither a VRID (1-255) nor a range such as 200-255. Fix it '
+                      'in the inventory.' % (bad.args[0],))
+    pairs = _pairs(balancers)
+    errors += _split_errors(pairs, play_hosts, bool(data.get('allow_partial_pair')))
+    domains, domain_errors = _domain_errors(pairs, balancers)
+    errors += domain_errors
+
+    # Each pair's instances as its first balancer has them (the role checks that a pair agrees).
+    instances = {pair: [_mapping(i) for i in _list(_mapping(balancers[members[0]]).get('instances'))]
+                 for pair, members in pairs.items()}
+    pair_vips = {pair: sorted({_vip(v) for i in instances[pair] for v in _list(i.get('virtual_ipaddresses'))
+                               if _vip(v) is not None}, key=lambda a: (a.version, a))
+                 for pair in instances}
+    errors += _vip_errors(pair_vips)
+    errors += _socket_errors(pairs, balancers, pair_vips)
+
+    # VRIDs: the given ones must not collide within a domain and IP version; the missing ones are chosen.
+    given = {}
+    missing = []
+    for pair in sorted(instances):
+        for instance in instances[pair]:
+            key = (domains[pair], _family(instance))
+            name = str(instance.get('name', '?'))
+            if instance.get('virtual_router_id') in (None, ''):
+                missing.append((key, pair, name))
+                continue
+            vrid = _vrid(instance.get('virtual_router_id'))
+            if vrid is not None:
+                given.setdefault(key + (vrid,), []).append('%s (%s)' % (pair, name))
+    for (domain, family, vrid), users in sorted(given.items()):
+        if len({user.split(' ', 1)[0] for user in users}) > 1:
+            errors.append('virtual_router_id %d is used by %s in the layer-2 domain %s (IPv%d): VRRP routers that hear '
+                          'each other need distinct VRIDs. Give one of them another virtual_router_id, or set '
+                          'keepalived_l2_domain when the pairs are on separate networks.'
+                          % (vrid, ', '.join(users), domain, family))
+    chosen = {}
+    taken = {}
+    for (domain, family, vrid) in given:
+        taken.setdefault((domain, family), set()).add(vrid)
+    for key, pair, name in missing:
+        used = taken.setdefault(key, set())
+        free = [v for v in VRID_RANGE if v not in reserved]
+        vrid = next((v for v in candidates(pair, name, free) if v not in used), None)
+        if vrid is None:
+            errors.append('No free virtual_router_id for %s (%s) in the layer-2 domain %s (IPv%d): every VRID of 1-255 '
+                          'is used or reserved (keepalived_reserved_vrids). Split the fleet into more '
+                          'keepalived_l2_domain, or free some.' % (pair, name, key[0], key[1]))
+            continue
+        used.add(vrid)
+        chosen.setdefault(pair, {})[name] = vrid
+
+    summary = {}
+    for pair, members in sorted(pairs.items()):
+        summary[pair] = {
+            'members': members,
+            'l2_domain': domains[pair],
+            'vips': [str(a) for a in pair_vips[pair]],
+            'vrids': {str(i.get('name', '?')): (chosen.get(pair, {}).get(str(i.get('name', '?')))
+                                                or _vrid(i.get('virtual_router_id')))
+                      for i in instances[pair]},
+        }
+    return {'pairs': summary, 'vrids': chosen, 'errors': errors}

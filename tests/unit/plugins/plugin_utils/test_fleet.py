@@ -1,0 +1,131 @@
+# Copyright (c) 2026, ha_lb.keepalived_nginx contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The checks across the pairs of a fleet and the VRIDs chosen for them (plugins/plugin_utils/fleet.py)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import fleet, reserved_set
+
+
+def pair_hosts(pair, number, vrid=None, domain=None, vips=None, services=None):
+    """The two balancers of one pair, as the fleet check reads them from hostvars."""
+    instance = {'name': 'VI_%s' % pair.upper(), 'virtual_ipaddresses': vips or ['10.0.%d.100/24' % number]}
+    if vrid is not None:
+        instance['virtual_router_id'] = vrid
+    entry = {'pair': pair, 'instances': [instance], 'services': services or [], 'listen_address': '',
+             'listen_port': 80}
+    if domain is not None:
+        entry['l2_domain'] = domain
+    return {'%s-%d' % (pair, side): copy.deepcopy(entry) for side in (1, 2)}
+
+
+def inventory(*pairs, play_hosts=None, **extra):
+    balancers = {}
+    for hosts in pairs:
+        balancers.update(hosts)
+    return dict({'balancers': balancers, 'play_hosts': play_hosts if play_hosts is not None else list(balancers)},
+                **extra)
+
+
+def test_twenty_pairs_with_their_own_vrids_and_vips_pass():
+    result = fleet(inventory(*(pair_hosts('p%02d' % n, n, vrid=n) for n in range(1, 21))))
+    assert result['errors'] == []
+    assert len(result['pairs']) == 20
+    assert result['pairs']['p07'] == {'members': ['p07-1', 'p07-2'], 'l2_domain': 'default', 'vips': ['10.0.7.100'],
+                                      'vrids': {'VI_P07': 7}}
+
+
+def test_one_vrid_in_two_pairs_of_one_domain_is_refused_with_both_names():
+    errors = fleet(inventory(pair_hosts('a', 1, vrid=80), pair_hosts('b', 2, vrid=80)))['errors']
+    assert errors == ['virtual_router_id 80 is used by a (VI_A), b (VI_B) in the layer-2 domain default (IPv4): VRRP '
+                      'routers that hear each other need distinct VRIDs. Give one of them another virtual_router_id, '
+                      'or set keepalived_l2_domain when the pairs are on separate networks.']
+
+
+def test_the_same_vrid_in_other_domains_or_ip_versions_is_fine():
+    assert fleet(inventory(pair_hosts('a', 1, vrid=80, domain='dc1'), pair_hosts('b', 2, vrid=80, domain='dc2')))[
+        'errors'] == []
+    assert fleet(inventory(pair_hosts('a', 1, vrid=80), pair_hosts('b', 2, vrid=80, vips=['2001:db8::100/64'])))[
+        'errors'] == []
+
+
+def test_a_pair_must_agree_on_its_domain():
+    hosts = pair_hosts('a', 1, vrid=1, domain='dc1')
+    hosts['a-2']['l2_domain'] = 'dc2'
+    assert fleet(inventory(hosts))['errors'] == [
+        'keepalived_l2_domain differs between the balancers of the pair a (dc1, dc2): the balancers of a pair share one '
+        'layer-2 network; set one keepalived_l2_domain for the pair (its group_vars).']
+
+
+def test_a_vip_of_two_pairs_is_refused_in_any_domain():
+    errors = fleet(inventory(pair_hosts('a', 1, vrid=1, domain='dc1', vips=['10.9.9.9/24']),
+                             pair_hosts('b', 2, vrid=2, domain='dc2', vips=['10.9.9.9/24'])))['errors']
+    assert errors == ['The VIP 10.9.9.9 belongs to the pairs a, b: a VIP belongs to one pair of the fleet (keepalived '
+                      'deletes the address it gives up, and two pairs would answer ARP for it). Give each pair its own '
+                      'VIPs in keepalived_instances.']
+
+
+def test_a_service_on_another_pairs_vip_is_refused():
+    services = [{'name': 'api', 'listen_address': '10.0.1.100', 'port': 443}]
+    errors = fleet(inventory(pair_hosts('a', 1, vrid=1), pair_hosts('b', 2, vrid=2, services=services)))['errors']
+    assert errors == ['nginx_lb_services[api] of the pair b listens on 10.0.1.100 port 443, a VIP of the pair a: no two '
+                      'services of the fleet share one VIP:port. Bind the service to a VIP of b.']
+    own = [{'name': 'api', 'listen_address': '10.0.2.100', 'port': 443}, {'name': 'web'}]
+    assert fleet(inventory(pair_hosts('a', 1, vrid=1), pair_hosts('b', 2, vrid=2, services=own)))['errors'] == []
+
+
+def test_a_limit_that_splits_a_pair_is_refused_unless_allowed():
+    pairs = (pair_hosts('a', 1, vrid=1), pair_hosts('b', 2, vrid=2))
+    errors = fleet(inventory(*pairs, play_hosts=['a-1', 'a-2', 'b-1']))['errors']
+    assert len(errors) == 1 and errors[0].startswith(
+        'The run splits the pair b: b-1 is in it, b-2 is not (--limit). A pair\'s checks and its rolling update need '
+        'every balancer of the pair: limit the run to whole pairs (--limit b), or set keepalived_allow_partial_pair=true')
+    assert fleet(inventory(*pairs, play_hosts=['a-1', 'b-1'], allow_partial_pair=True))['errors'] == []
+    # Whole pairs, or no balancer at all (a run on the backends), split nothing.
+    assert fleet(inventory(*pairs, play_hosts=['a-1', 'a-2']))['errors'] == []
+    assert fleet(inventory(*pairs, play_hosts=['web-1']))['errors'] == []
+
+
+def test_chosen_vrids_are_stable_collision_free_and_skip_reserved_and_given_ones():
+    pairs = [pair_hosts('p%02d' % n, n) for n in range(1, 41)] + [pair_hosts('fixed', 99, vrid=7)]
+    data = inventory(*pairs, reserved_vrids=['1-6', 8, '200-255'])
+    first = fleet(data)
+    assert first['errors'] == []
+    chosen = [vrid for pair in first['vrids'].values() for vrid in pair.values()]
+    assert len(chosen) == 40 and len(set(chosen)) == 40
+    assert not set(chosen) & (reserved_set(['1-6', 8, '200-255']) | {7})
+    # The same inventory gives the same VRIDs, whatever the order the hosts come in.
+    shuffled = dict(reversed(list(data['balancers'].items())))
+    assert fleet(dict(data, balancers=shuffled))['vrids'] == first['vrids']
+    # Each instance tries VRIDs in an order drawn from its own names: a pair added to the fleet moves
+    # another pair's chosen VRID only where both want the same one, and the moved pair goes on to a VRID
+    # of its own order, not to its neighbour's. Here the newcomer (checked first, by name) takes one
+    # pair's VRID; nothing else moves. Pin a chosen VRID in the inventory to keep it for good.
+    before = fleet(inventory(*pairs[:40]))['vrids']
+    grown = fleet(inventory(*pairs[:40], pair_hosts('b', 98)))
+    assert grown['errors'] == []
+    moved = [pair for pair in before if grown['vrids'][pair] != before[pair]]
+    assert moved == ['p06'] and grown['vrids']['b']['VI_B'] == before['p06']['VI_P06']
+    assert first['pairs']['fixed']['vrids'] == {'VI_FIXED': 7}
+
+
+def test_a_full_domain_and_bad_reserved_ranges_are_named():
+    full = fleet(inventory(pair_hosts('a', 1), reserved_vrids=['1-255']))['errors']
+    assert full == ['No free virtual_router_id for a (VI_A) in the layer-2 domain default (IPv4): every VRID of 1-255 '
+                    'is used or reserved (keepalived_reserved_vrids). Split the fleet into more keepalived_l2_domain, '
+                    'or free some.']
+    bad = fleet(inventory(pair_hosts('a', 1, vrid=1), reserved_vrids=['300-310']))['errors']
+    assert bad == ["keepalived_reserved_vrids: '300-310' is neither a VRID (1-255) nor a range such as 200-255. Fix it "
+                   'in the inventory.']
+
+
+def test_the_one_pair_lab_is_a_fleet_of_one():
+    hosts = pair_hosts('lb', 1, vrid=80)
+    result = fleet(inventory(hosts))
+    assert result['errors'] == [] and list(result['pairs']) == ['lb'] and result['vrids'] == {}
