@@ -208,3 +208,21 @@ def test_mixed_pair_boots_each_guest_on_its_release(tmp_path: Path) -> None:
     finally:
         assert lab("down", env=env).returncode == 0
     assert leftovers() == []
+
+
+def test_fleet_inventory_gives_each_pair_its_group_addresses_vrid_and_vip(tmp_path: Path) -> None:
+    hosts = labctl.fleet_inventory(3, tmp_path / "fleet")
+    guests = {g.name: str(g.address) for g in labctl.load_guests(hosts)}
+    assert guests == {"client": "198.51.100.31", "web-1": "198.51.100.11", "web-2": "198.51.100.12",
+                      "lb-01a": "198.51.100.41", "lb-01b": "198.51.100.42", "lb-02a": "198.51.100.43",
+                      "lb-02b": "198.51.100.44", "lb-03a": "198.51.100.45", "lb-03b": "198.51.100.46"}
+    pair = labctl.yaml.safe_load((tmp_path / "fleet" / "group_vars" / "pair_02.yml").read_text())
+    instance = pair["keepalived_instances"][0]
+    assert pair["keepalived_group"] == "pair_02"
+    assert (instance["virtual_router_id"], instance["virtual_ipaddresses"]) == (12, ["198.51.100.142/24"])
+    assert instance["nodes"] == {"lb-02a": {"state": "MASTER", "priority": 100},
+                                 "lb-02b": {"state": "BACKUP", "priority": 50}}
+    # The lab's own group variables (services, TLS, secrets) are shared, not copied.
+    assert (tmp_path / "fleet" / "group_vars" / "lb").resolve() == ROOT / "inventories" / "local" / "group_vars" / "lb"
+    with pytest.raises(labctl.LabError, match="PAIRS must be 1-20"):
+        labctl.fleet_inventory(21, tmp_path / "big")
