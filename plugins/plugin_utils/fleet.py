@@ -25,30 +25,16 @@ that name the variable and the fix. Nothing here reads a host.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 import re
 
-from collections.abc import Mapping
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.preflight import (
+    _list, _mapping, parse_vip as _vip,
+)
 
 DEFAULT_DOMAIN = 'default'
 VRID_RANGE = range(1, 256)
 _RANGE = re.compile(r'^\s*(\d+)\s*-\s*(\d+)\s*$')
-
-
-def _list(value):
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _mapping(value):
-    return value if isinstance(value, Mapping) else {}
-
-
-def _vip(value):
-    try:
-        return ipaddress.ip_address(str(value).partition('/')[0])
-    except ValueError:
-        return None
 
 
 def _vrid(value):

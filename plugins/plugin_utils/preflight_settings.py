@@ -89,6 +89,11 @@ def _headers(value):
                for name, item in value.items())
 
 
+def _version_or_empty(value):
+    """Empty (the version the OS release packages) or a version such as 1.26 or 2.3.3."""
+    return value == '' or (isinstance(value, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', value)))
+
+
 def _listen_address(value):
     if value in ('', '*'):
         return True
@@ -163,10 +168,9 @@ KINDS = {
     'tls_session_cache': (lambda v: isinstance(v, str) and bool(re.match(r'^(off|none|shared:[A-Za-z0-9_]+:[0-9]+[km]?)$', v)),
                           'off, none or shared:NAME:SIZE', 'shared:ha_lb_tls:10m'),
     'days': (lambda v: _count(v, 0), 'a whole number of days, 0 or more', '21'),
-    'nginx_version': (lambda v: v == '' or (isinstance(v, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', v))),
-                      'empty (the version the OS packages) or a version such as 1.26.3', '1.26.3'),
-    'keepalived_version': (lambda v: v == '' or (isinstance(v, str) and bool(re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', v))),
-                           'empty (the version the OS packages) or a version such as 2.3.3', '2.3.3'),
+    'nginx_version': (_version_or_empty, 'empty (the version the OS packages) or a version such as 1.26.3', '1.26.3'),
+    'keepalived_version': (_version_or_empty, 'empty (the version the OS packages) or a version such as 2.3.3',
+                           '2.3.3'),
     'seconds': (lambda v: _number(v) and float(v) > 0, 'a number of seconds above 0', '1'),
     'wait_seconds': (lambda v: _count(v, 0), 'a whole number of seconds, 0 or more', '2'),
     'delay': (_number, 'a number of seconds, 0 or more (decimals allowed)', '5'),
