@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
-
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import fleet, reserved_set
 
 
