@@ -16,9 +16,11 @@ from conftest import PROBE_DIR, REPO, client_probe, curl_many, run_playbook, wai
 SITE = REPO / 'playbooks' / 'site.yml'
 DOWNLOAD = f'{PROBE_DIR}/download.txt'
 PARTIAL = f'{PROBE_DIR}/slow.part'
-# A file only web-2 has, served there at 100 KB/s: about 60 s in flight to that backend, longer than
-# site.yml takes to reach its drain.
-SLOW_SIZE = 6_000_000
+# A file only web-2 has, served there at 100 KB/s: about 150 s in flight to that backend, longer than
+# site.yml takes to reach its drain on a loaded machine (over 60 s was seen).
+SLOW_SIZE = 15_000_000
+# The drain waits for it: longer than the download, whatever the default.
+DRAIN_TIMEOUT = 400
 SLOW_LOCATION = 'location = /slow.bin { limit_rate 100k; }'
 
 
@@ -37,7 +39,7 @@ def _serve_slowly(web):
 def _start_slow_download(client, vip):
     """Request /slow.bin through the VIP until a balancer sends it to web-2 (web-1 answers 404 at once);
     the answer's status and size land in DOWNLOAD."""
-    loop = (f'for i in $(seq 20); do code=$(curl -s --max-time 120 -w "%{{http_code}} '
+    loop = (f'for i in $(seq 20); do code=$(curl -s --max-time 400 -w "%{{http_code}} '
             f'%{{size_download}} %{{time_total}}" -o {PARTIAL} http://{vip}/slow.bin); '
             f'case "$code" in 200*) echo "$code" > {DOWNLOAD}; break;; esac; done')
     client.run(f'rm -f {DOWNLOAD} {PARTIAL}; nohup bash -c {shlex.quote(loop)} >/dev/null 2>&1 &')
@@ -48,12 +50,13 @@ def test_a_drained_backend_finishes_its_requests_and_loses_none(hosts, hostvars,
     address, port = hostvars['web-2']['ansible_host'], hostvars['web-2'].get('nginx_web_port', 80)
     _serve_slowly(web2)
     try:
-        with client_probe(client, '--url', f'http://{vip}/', duration=400) as probe:
+        with client_probe(client, '--url', f'http://{vip}/', duration=900) as probe:
             _start_slow_download(client, vip)
             # Bytes of /slow.bin arriving: a balancer has a request in flight to web-2.
             wait_until(lambda: int(client.check_output(f'stat -c %s {PARTIAL} 2>/dev/null || echo 0')) > 100_000, 20,
                        message='the download from web-2 under way')
-            drained = run_playbook(SITE, '-e', json.dumps({'nginx_lb_drained_backends': ['web-2']}), timeout=400)
+            drained = run_playbook(SITE, '-e', json.dumps({'nginx_lb_drained_backends': ['web-2'],
+                                                    'nginx_lb_drain_timeout': DRAIN_TIMEOUT}), timeout=600)
             assert drained.returncode == 0, drained.stdout[-3000:]
             # site.yml waited for the request in flight: it had ended when the run returned.
             code, size, _seconds = client.check_output(f'cat {DOWNLOAD}').split()
