@@ -3,13 +3,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Internal filters of the fleet check (plugins/plugin_utils/fleet.py): the pairs of an inventory,
-checked together."""
+checked together; and of the fleet status (plugins/plugin_utils/fleet_status.py)."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import fleet
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet_status import (
+    drill_summaries, fleet_status, line, markdown,
+)
 
 # What the fleet check reads of each balancer, and the role default when the host does not set it.
 _READ = {'pair': ('keepalived_group', 'lb'), 'l2_domain': ('keepalived_l2_domain', ''),
@@ -42,6 +46,49 @@ def keepalived_fleet(data):
     return fleet(data)
 
 
+def keepalived_fleet_status(pairs, hostvars, hosts, drill_dir, now, warning_days=21):
+    """The fleet status of ``pairs`` (the fleet check's): each host's ``__fleet_status`` result, the drill
+    reports of ``drill_dir`` on the controller; ``now``: the controller's time (UTC)."""
+    balancers = {}
+    for host in hosts:
+        result = hostvars[host].get('__fleet_status') if host in hostvars else None
+        if isinstance(result, Mapping):
+            balancers[host] = dict(result)
+    if not isinstance(now, datetime.datetime):
+        now = datetime.datetime.fromisoformat(str(now))
+    now = now if now.tzinfo else now.replace(tzinfo=datetime.timezone.utc)
+    return fleet_status({'pairs': pairs, 'balancers': balancers, 'drills': drill_summaries(str(drill_dir)),
+                         'now': now, 'warning_days': warning_days})
+
+
+def keepalived_fleet_status_vips(instances):
+    """What balancer_status looks for: each VIP of ``keepalived_instances`` with its instance."""
+    return [{'vip': str(vip).split()[0], 'instance': instance.get('name')}
+            for instance in instances or [] if isinstance(instance, Mapping)
+            for vip in instance.get('virtual_ipaddresses') or [] if str(vip).split()]
+
+
+def keepalived_fleet_status_stamp(time):
+    """The status's time (ISO 8601) as the report files name it: 20261206T010203Z."""
+    moment = datetime.datetime.fromisoformat(str(time))
+    return moment.astimezone(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+
+
+def keepalived_fleet_status_lines(status):
+    """One line of text per pair."""
+    return [line(row) for row in status['pairs']]
+
+
+def keepalived_fleet_status_markdown(status):
+    """The status as Markdown."""
+    return markdown(status)
+
+
 class FilterModule:
     def filters(self):
-        return {'keepalived_fleet_input': keepalived_fleet_input, 'keepalived_fleet': keepalived_fleet}
+        return {'keepalived_fleet_input': keepalived_fleet_input, 'keepalived_fleet': keepalived_fleet,
+                'keepalived_fleet_status': keepalived_fleet_status,
+                'keepalived_fleet_status_lines': keepalived_fleet_status_lines,
+                'keepalived_fleet_status_vips': keepalived_fleet_status_vips,
+                'keepalived_fleet_status_stamp': keepalived_fleet_status_stamp,
+                'keepalived_fleet_status_markdown': keepalived_fleet_status_markdown}

@@ -55,8 +55,8 @@ def test_a_drained_backend_finishes_its_requests_and_loses_none(hosts, hostvars,
             # Bytes of /slow.bin arriving: a balancer has a request in flight to web-2.
             wait_until(lambda: int(client.check_output(f'stat -c %s {PARTIAL} 2>/dev/null || echo 0')) > 100_000, 20,
                        message='the download from web-2 under way')
-            drained = run_playbook(SITE, '-e', json.dumps({'nginx_lb_drained_backends': ['web-2'],
-                                                    'nginx_lb_drain_timeout': DRAIN_TIMEOUT}), timeout=600)
+            drain = {'nginx_lb_drained_backends': ['web-2'], 'nginx_lb_drain_timeout': DRAIN_TIMEOUT}
+            drained = run_playbook(SITE, '-e', json.dumps(drain), timeout=600)
             assert drained.returncode == 0, drained.stdout[-3000:]
             # site.yml waited for the request in flight: it had ended when the run returned.
             code, size, _seconds = client.check_output(f'cat {DOWNLOAD}').split()
