@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade bench-soak docs changelog clean
+.PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule fleet-test bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade bench-soak docs changelog clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,17 +15,31 @@ help: ## Show the targets
 setup: ## Install OS packages and the pinned Python toolchain (.venv); idempotent
 	@bash tools/setup.sh
 
-lab: setup lab-up ## Bring up the local five-machine lab and deploy playbooks/site.yml to it (HA_LB_LAB_RELEASE=trixie: Debian 13 guests)
-	ansible-playbook playbooks/site.yml -i inventories/local
+# PAIRS=N: a fleet lab, N balancer pairs (lb-01a/lb-01b ...) sharing web-1, web-2 and the client, from
+# the inventory `labctl.py fleet-inventory N` writes. Without PAIRS, the five guests of inventories/local.
+FLEET_INVENTORY := build/fleet-lab/hosts.yml
+ifdef PAIRS
+LABCTL := HA_LB_LAB_INVENTORY=$(FLEET_INVENTORY) python lab/labctl.py
+LAB_INVENTORY := $(FLEET_INVENTORY)
+else
+LABCTL := python lab/labctl.py
+LAB_INVENTORY := inventories/local
+endif
+
+lab: setup lab-up ## Bring up the local five-machine lab and deploy playbooks/site.yml to it (HA_LB_LAB_RELEASE=trixie: Debian 13 guests; PAIRS=N: N balancer pairs instead of lb-1, lb-2)
+	ansible-playbook playbooks/site.yml -i $(LAB_INVENTORY)
 
 lab-up: setup
-	python lab/labctl.py up
+ifdef PAIRS
+	python lab/labctl.py fleet-inventory $(PAIRS)
+endif
+	$(LABCTL) up
 
-lab-down: setup ## Remove the local lab (guests, mounts, cgroups, bridge)
-	python lab/labctl.py down
+lab-down: setup ## Remove the local lab (guests, mounts, cgroups, bridge), a fleet lab too (no PAIRS needed)
+	$(LABCTL) down
 
-lab-status: ## Show the lab's guests
-	@python lab/labctl.py status
+lab-status: ## Show the lab's guests, their memory and a total (PAIRS=N: a fleet lab's guests)
+	@$(LABCTL) status
 
 test: setup lint unit package sanity lab-test molecule ## Run every test: lint, unit, packaging, sanity, lab lifecycle, molecule
 	@echo "make test: every gate passed"
@@ -51,6 +65,9 @@ lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves not
 molecule: setup ## molecule test on Debian 12 guests (every test, every drill), then the debian13 scenario on Debian 13 guests
 	molecule test
 	molecule test -s debian13
+
+fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, a change in waves under the probe on every VIP, the canary's stop, the fleet status
+	bash tools/fleet_test.sh $(or $(PAIRS),3)
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)
 	python tools/bench.py converge

@@ -11,10 +11,17 @@ Each release has its own cached base tree and local apt repository. HA_LB_LAB_IN
 another hosts file of the same shape.
 
     labctl.py up        build the cached base tree if needed, start every guest,
-                        wait until all answer SSH (idempotent)
-    labctl.py down      stop every guest and remove everything the lab created
-                        (also what a killed lab left behind); fine when nothing exists
-    labctl.py status    one line per guest
+                        wait until all answer SSH (idempotent); prints, per guest it started,
+                        the time from its start to its first SSH answer
+    labctl.py down      stop every guest and remove everything the lab created, whatever
+                        inventory started it (also what a killed lab left behind); fine when
+                        nothing exists
+    labctl.py status [--json]  one line per guest (state, SSH, memory, release) and a total;
+                        --json: a JSON array, one object per guest (name, address, state, ssh,
+                        release, memory_bytes, memory_source: "cgroup" for memory.current, "pss"
+                        for the Pss of the guest's processes added up where that is missing, "rss"
+                        when some of them gave only VmRSS). Exit status 0 when every guest answers
+                        SSH, else 3
     labctl.py build [RELEASE]  (re)build the cached base tree and local apt repository of a
                         release (default: every release the guests use)
     labctl.py offer-upgrades [N] add to the local repository a higher version of the packages a
@@ -23,7 +30,7 @@ another hosts file of the same shape.
     labctl.py withdraw-upgrades  remove them again (guests keep what they installed)
     labctl.py fleet-inventory [PAIRS]  write build/fleet-lab/, an inventory of PAIRS (default 3, at most 20)
                         balancer pairs on the lab network sharing the backends; start it with
-                        HA_LB_LAB_INVENTORY=build/fleet-lab/hosts.yml labctl.py up
+                        HA_LB_LAB_INVENTORY=build/fleet-lab/hosts.yml labctl.py up (or: make lab PAIRS=N)
 
 Needs root, systemd-nspawn (systemd-container), debootstrap and dpkg-scanpackages (dpkg-dev).
 """
@@ -42,6 +49,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -52,7 +60,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The lab's hosts: inventories/local, or another inventory of the same shape (HA_LB_LAB_INVENTORY).
-INVENTORY = Path(os.environ.get("HA_LB_LAB_INVENTORY") or REPO_ROOT / "inventories" / "local" / "hosts.yml")
+# Absolute: the guests' supervisors run from / and are given it (start_guest).
+INVENTORY = Path(os.environ.get("HA_LB_LAB_INVENTORY") or REPO_ROOT / "inventories" / "local" / "hosts.yml").absolute()
 
 LAB = "halb"
 BRIDGE = "halb0"
@@ -75,6 +84,7 @@ SSH_KEY = SSH_DIR / "id_ed25519"
 RUN = CACHE / "run"
 LOCK = CACHE / "lock"
 CGROUP_ROOTS = [Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified")]
+PROC = Path("/proc")
 PROPAGATE = Path("/run/systemd/nspawn/propagate")
 
 # What the base tree holds, and what the guests' local apt repository offers.
@@ -152,7 +162,7 @@ class Guest:
 
     @property
     def veth(self) -> str:
-        return f"vb-{self.name}"[:15]
+        return veth_name(self.name)
 
 
 def log(msg: str) -> None:
@@ -178,6 +188,9 @@ def load_guests(inventory: Path = INVENTORY) -> list[Guest]:
 
     A guest's release: HA_LB_LAB_RELEASE when set, else its own or its nearest group's
     lab_debian_release in the inventory, else bookworm."""
+    if not inventory.is_file():
+        raise LabError(f"inventory {inventory} not found (a fleet lab's is written by "
+                       "`labctl.py fleet-inventory N`, or `make lab PAIRS=N`)")
     data = yaml.safe_load(inventory.read_text())
     found: dict[str, str] = {}
     releases: dict[str, tuple[object, str]] = {}
@@ -458,23 +471,36 @@ def proc_cmdlines() -> dict[int, list[str]]:
     return result
 
 
-def supervisor_pids(guest: Guest | None = None) -> list[int]:
+def supervisor_pids(guest: Guest | None = None, cmdlines: dict[int, list[str]] | None = None) -> list[int]:
     """Supervisors found by their command line, so a lab whose pid files are gone is still found."""
     pids = []
-    for pid, argv in proc_cmdlines().items():
+    for pid, argv in (proc_cmdlines() if cmdlines is None else cmdlines).items():
         if "_supervise" in argv and any(a.endswith("labctl.py") for a in argv):
             if guest is None or argv[-1] == guest.name:
                 pids.append(pid)
     return pids
 
 
-def nspawn_pids(guest: Guest | None = None) -> list[int]:
+def nspawn_pids(guest: Guest | None = None, cmdlines: dict[int, list[str]] | None = None) -> list[int]:
     pids = []
-    for pid, argv in proc_cmdlines().items():
+    for pid, argv in (proc_cmdlines() if cmdlines is None else cmdlines).items():
         if argv and Path(argv[0]).name == "systemd-nspawn" and f"--network-bridge={BRIDGE}" in argv:
-            if guest is None or ("-M" in argv and argv[argv.index("-M") + 1] == guest.name):
+            if guest is None or machine_name(argv) == guest.name:
                 pids.append(pid)
     return pids
+
+
+def machine_name(argv: list[str]) -> str | None:
+    """The guest an nspawn command line boots (its -M), if it names one."""
+    if "-M" in argv and argv.index("-M") + 1 < len(argv):
+        return argv[argv.index("-M") + 1]
+    return None
+
+
+def running_guest_names(cmdlines: dict[int, list[str]] | None = None) -> set[str]:
+    """Every guest of the lab's bridge that nspawn runs now, whatever inventory started it."""
+    cmdlines = proc_cmdlines() if cmdlines is None else cmdlines
+    return {name for pid in nspawn_pids(None, cmdlines) if (name := machine_name(cmdlines[pid]))}
 
 
 def alive(pid: int) -> bool:
@@ -494,8 +520,92 @@ def guest_running(guest: Guest) -> bool:
     return bool(nspawn_pids(guest))
 
 
-def cgroup_dirs(guest: Guest) -> list[Path]:
-    return [root / LAB / guest.name for root in CGROUP_ROOTS]
+def cgroup_dirs(guest: Guest, roots: list[Path] | None = None) -> list[Path]:
+    """The guest's own cgroup in each hierarchy the lab uses (CGROUP_ROOTS, or roots): its supervisor
+    puts itself there, so nspawn and the guest's processes are in it or the cgroups nspawn and the
+    guest's systemd create below it."""
+    return [root / LAB / guest.name for root in (CGROUP_ROOTS if roots is None else roots)]
+
+
+def parse_memory_current(text: str) -> int | None:
+    """A cgroup v2 memory.current (bytes); None for anything else."""
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def parse_kib_field(text: str, field: str) -> int | None:
+    """A "Field:   123 kB" line of /proc/<pid>/smaps_rollup or /proc/<pid>/status, in bytes; None when
+    the text has no such line (e.g. a kernel thread's or a zombie's status has no VmRSS)."""
+    m = re.search(rf"^{re.escape(field)}:\s+(\d+) kB$", text, re.M)
+    return int(m.group(1)) * 1024 if m else None
+
+
+def cgroup_pids(dirs: list[Path]) -> set[int]:
+    """The processes of each cgroup in dirs and every cgroup below it (their cgroup.procs). A process
+    in several hierarchies counts once; a cgroup missing or removed while walking is skipped."""
+    pids: set[int] = set()
+    for top in dirs:
+        for path, _subdirs, files in os.walk(top):
+            if "cgroup.procs" in files:
+                with contextlib.suppress(OSError, ValueError):
+                    pids.update(int(p) for p in Path(path, "cgroup.procs").read_text().split())
+    return pids
+
+
+def process_memory(pid: int, proc: Path | None = None) -> tuple[int, str] | None:
+    """A process's memory in bytes and how it was read: its Pss from smaps_rollup ("pss"), or where
+    that is missing or unreadable its VmRSS from status ("rss"); None when the process is gone (or,
+    a zombie, has no memory left). proc: where /proc is (PROC)."""
+    proc = PROC if proc is None else proc
+    with contextlib.suppress(OSError):
+        pss = parse_kib_field((proc / str(pid) / "smaps_rollup").read_text(), "Pss")
+        if pss is not None:
+            return pss, "pss"
+    with contextlib.suppress(OSError):
+        rss = parse_kib_field((proc / str(pid) / "status").read_text(), "VmRSS")
+        if rss is not None:
+            return rss, "rss"
+    return None
+
+
+def processes_memory(pids: set[int], proc: Path | None = None) -> tuple[int, str] | None:
+    """The memory of pids added up, and how: "pss" when every process gave its Pss, "rss" when some
+    gave only their VmRSS (which counts shared pages in full); None when none of them is left."""
+    total, sources = 0, set()
+    for pid in sorted(pids):
+        figure = process_memory(pid, proc)
+        if figure is not None:
+            total += figure[0]
+            sources.add(figure[1])
+    if not sources:
+        return None
+    return total, "rss" if "rss" in sources else "pss"
+
+
+def guest_memory(guest: Guest, roots: list[Path] | None = None,
+                 proc: Path | None = None) -> tuple[int | None, str | None]:
+    """The memory a guest uses (the guest with its nspawn and supervisor) and where the figure comes
+    from: its cgroup's memory.current ("cgroup"), from the first hierarchy that has it; where none
+    has (e.g. a host whose memory controller is on cgroup v1), the Pss of every process in its cgroups
+    added up ("pss", or "rss", see processes_memory); (None, None) when neither is there. roots and
+    proc: where the cgroup hierarchies (CGROUP_ROOTS) and /proc (PROC) are."""
+    dirs = cgroup_dirs(guest, roots)
+    for cg in dirs:
+        with contextlib.suppress(OSError):
+            value = parse_memory_current((cg / "memory.current").read_text())
+            if value is not None:
+                return value, "cgroup"
+    figure = processes_memory(cgroup_pids(dirs), proc)
+    return figure if figure is not None else (None, None)
+
+
+def format_bytes(value: int | None) -> str:
+    """Memory for people: MiB below 1 GiB, GiB above; "-" when unknown."""
+    if value is None:
+        return "-"
+    if value < 1 << 30:
+        return f"{value / (1 << 20):.1f} MiB"
+    return f"{value / (1 << 30):.2f} GiB"
 
 
 def lab_mounts() -> list[str]:
@@ -581,12 +691,15 @@ def prepare_guest(guest: Guest, guests: list[Guest]) -> None:
         run(["ssh-keygen", "-A", "-f", str(root)], quiet=True)
 
 
-def start_guest(guest: Guest) -> None:
+def start_guest(guest: Guest) -> float:
+    """Start a guest's supervisor; returns when it was started (time.monotonic())."""
     with open(guest.dir / "supervisor.log", "ab") as out:
+        started = time.monotonic()
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_supervise", guest.name],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-                                cwd="/")
+                                cwd="/", env={**os.environ, "HA_LB_LAB_INVENTORY": str(INVENTORY)})
     guest.pidfile.write_text(f"{proc.pid}\n")
+    return started
 
 
 def ensure_bridge() -> None:
@@ -607,22 +720,56 @@ def ssh_answers(address: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def wait_for_ssh(guests: list[Guest], deadline_s: float) -> None:
+def wait_for_ssh(guests: list[Guest], deadline_s: float) -> dict[str, float]:
+    """Wait until every guest answers SSH; return when each first answered (time.monotonic()).
+
+    The guests are probed together, each round, so that a guest's time does not wait on the others'."""
     deadline = time.monotonic() + deadline_s
     pending = {g.name: g for g in guests}
-    while pending:
-        for name, g in list(pending.items()):
-            if ssh_answers(str(g.address)):
-                del pending[name]
-            # Until its supervisor has started nspawn, a guest is still booting.
-            elif not guest_running(g) and not supervisor_pids(g):
-                tail = (g.dir / "console.log").read_text(errors="replace")[-2000:] if (g.dir / "console.log").exists() else ""
-                raise LabError(f"guest {name} stopped while booting; its console:\n{tail}")
-        if pending and time.monotonic() > deadline:
-            raise LabError(f"no SSH answer within {deadline_s:.0f} s from: {', '.join(sorted(pending))} "
-                           f"(consoles: {RUN}/<name>/console.log)")
-        if pending:
-            time.sleep(0.1)
+    answered: dict[str, float] = {}
+
+    def probe(g: Guest) -> float | None:
+        return time.monotonic() if ssh_answers(str(g.address)) else None
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(guests), 32))) as pool:
+        while pending:
+            probed = list(pending.values())
+            for g, when in zip(probed, pool.map(probe, probed)):
+                if when is not None:
+                    answered[g.name] = when
+                    del pending[g.name]
+            cmdlines = proc_cmdlines() if pending else {}
+            for name, g in pending.items():
+                # Until its supervisor has started nspawn, a guest is still booting.
+                if not nspawn_pids(g, cmdlines) and not supervisor_pids(g, cmdlines):
+                    console = g.dir / "console.log"
+                    tail = console.read_text(errors="replace")[-2000:] if console.exists() else ""
+                    raise LabError(f"guest {name} stopped while booting; its console:\n{tail}")
+            if pending and time.monotonic() > deadline:
+                raise LabError(f"no SSH answer within {deadline_s:.0f} s from: {', '.join(sorted(pending))} "
+                               f"(consoles: {RUN}/<name>/console.log)")
+            if pending:
+                time.sleep(0.1)
+    return answered
+
+
+def ssh_after_start(started: dict[str, float], answered: dict[str, float]) -> dict[str, float]:
+    """Seconds from each started guest's start to its first SSH answer."""
+    return {name: answered[name] - at for name, at in started.items() if name in answered}
+
+
+def boot_report(guests: list[Guest], seconds: dict[str, float]) -> list[str]:
+    """Lines for `up`: per guest, the time from its start to its first SSH answer, then min/median/max."""
+    width = max([len("guest"), *(len(g.name) for g in guests)])
+    lines = [f"{'guest':<{width}}  first SSH answer after start"]
+    for g in guests:
+        lines.append(f"{g.name:<{width}}  " + (f"{seconds[g.name]:5.1f} s" if g.name in seconds else "already running"))
+    if seconds:
+        values = sorted(seconds.values())
+        lines.append(f"ssh after start: {len(values)} started, min {values[0]:.1f} s, "
+                     f"median {statistics.median(values):.1f} s, "
+                     f"max {values[-1]:.1f} s")
+    return lines
 
 
 # ---------------------------------------------------------------- operations
@@ -652,22 +799,40 @@ def up() -> None:
         check_network_free()
         ensure_ssh_key()
         ensure_tls()
+        starts: dict[str, float] = {}
+        answered: dict[str, float] = {}
         try:
             ensure_bridge()
             to_start = [g for g in guests if not guest_running(g)]
             with concurrent.futures.ThreadPoolExecutor(len(guests)) as pool:
                 list(pool.map(lambda g: prepare_guest(g, guests), to_start))
-            for g in to_start:
-                start_guest(g)
-            wait_for_ssh(guests, SSH_WAIT_SECONDS)
+            starts = {g.name: start_guest(g) for g in to_start}
+            answered = wait_for_ssh(guests, SSH_WAIT_SECONDS)
         except BaseException:
             log("start failed; cleaning up")
             teardown(guests)
             raise
+    for line in boot_report(guests, ssh_after_start(starts, answered)):
+        log(line)
     log(f"up: {len(guests)} guests answer SSH ({time.monotonic() - started:.1f} s)")
 
 
+def lab_guest_names(guests: list[Guest]) -> set[str]:
+    """The inventory's guests and every guest the lab has started, whatever inventory started it:
+    the run dir's guest dirs and the machines nspawn runs on the lab's bridge."""
+    names = {g.name for g in guests} | running_guest_names()
+    if RUN.is_dir():
+        names |= {p.name for p in RUN.iterdir() if p.is_dir()}
+    return names
+
+
+def veth_name(name: str) -> str:
+    """The host side of a guest's veth, as nspawn names it for --network-bridge."""
+    return f"vb-{name}"[:15]
+
+
 def teardown(guests: list[Guest]) -> None:
+    names = lab_guest_names(guests)
     # 1. Ask every supervisor (found by pid file or command line) to stop; nspawn halts its guest.
     sups = set(supervisor_pids())
     for g in guests:
@@ -715,7 +880,7 @@ def teardown(guests: list[Guest]) -> None:
             with contextlib.suppress(OSError):
                 base.rmdir()
     # 5. Files, nspawn leftovers, network.
-    names = {g.name for g in guests} | ({p.name for p in RUN.iterdir()} if RUN.is_dir() else set())
+    names |= {p.name for p in RUN.iterdir()} if RUN.is_dir() else set()
     for name in names:
         shutil.rmtree(PROPAGATE / name, ignore_errors=True)
     if RUN.is_dir() and not lab_mounts():
@@ -725,18 +890,21 @@ def teardown(guests: list[Guest]) -> None:
         is_lab_bridge = name == BRIDGE and link.get("linkinfo", {}).get("info_kind") == "bridge"
         if is_lab_bridge or (name.startswith("vb-") and link.get("master") == BRIDGE):
             run(["ip", "link", "del", name], check=False, quiet=True)
-    for g in guests:
-        if any(link.get("ifname") == g.veth for link in links()):
-            run(["ip", "link", "del", g.veth], check=False, quiet=True)
+    present = {link.get("ifname") for link in links()}
+    for veth in sorted({veth_name(name) for name in names} & present):
+        run(["ip", "link", "del", veth], check=False, quiet=True)
 
 
-def leftovers(guests: list[Guest]) -> list[str]:
+def leftovers(guests: list[Guest], names: set[str] | None = None) -> list[str]:
+    """What the lab left: processes, mounts, cgroups, its bridge, and the veths of the guests
+    (and of ``names``: guests another inventory started) or any still on the bridge."""
     found = []
     found += [f"process {p}" for p in supervisor_pids() + nspawn_pids()]
     found += [f"mount {m}" for m in lab_mounts()]
     found += [f"cgroup {root / LAB}" for root in CGROUP_ROOTS if (root / LAB).exists()]
-    names = {link.get("ifname") for link in links()}
-    found += [f"link {n}" for n in [BRIDGE, *[g.veth for g in guests]] if n in names]
+    veths = {g.veth for g in guests} | {veth_name(n) for n in names or ()}
+    found += [f"link {link.get('ifname')}" for link in links()
+              if link.get("ifname") in {BRIDGE, *veths} or link.get("master") == BRIDGE]
     return found
 
 
@@ -744,10 +912,16 @@ def down() -> None:
     started = time.monotonic()
     if os.geteuid() != 0:
         raise LabError("the lab needs root: run it with sudo or as root")
-    guests = load_guests()
+    try:
+        guests = load_guests()
+    except (LabError, OSError, yaml.YAMLError) as err:
+        # Teardown finds guests by their processes, run dirs, mounts and cgroups, whatever started them.
+        log(f"inventory unreadable ({err}); removing every guest the lab started")
+        guests = []
     with locked():
+        names = lab_guest_names(guests)
         teardown(guests)
-        left = leftovers(guests)
+        left = leftovers(guests, names)
     if left:
         raise LabError("could not remove: " + ", ".join(left))
     log(f"down: nothing left ({time.monotonic() - started:.1f} s)")
@@ -763,17 +937,63 @@ def running_release(guest: Guest) -> str:
     return "unknown"
 
 
-def status() -> int:
+def guest_status(guest: Guest, cmdlines: dict[int, list[str]] | None = None) -> dict:
+    """One guest as `status --json` shows it."""
+    running = bool(nspawn_pids(guest, cmdlines))
+    memory, source = guest_memory(guest) if running else (None, None)
+    return {"name": guest.name, "address": str(guest.address), "state": "running" if running else "stopped",
+            "ssh": running and ssh_answers(str(guest.address)),
+            "release": running_release(guest) if running else guest.release,
+            "memory_bytes": memory, "memory_source": source}
+
+
+# How `status` marks a memory figure by its source (see guest_memory), and the note that explains the mark.
+MEMORY_MARKS = {"cgroup": " ", "pss": "*", "rss": "+"}
+MEMORY_NOTES = {
+    "pss": "* memory: no memory.current; the Pss of the guest's processes added up",
+    "rss": ("+ memory: no memory.current; the Pss of the guest's processes added up, their VmRSS (shared pages"
+            " in full) where smaps_rollup is unreadable (not root)"),
+}
+
+
+def status_table(rows: list[dict]) -> list[str]:
+    """`status`: one line per guest, then the total of the running guests and their memory, then a note
+    for each mark a memory figure has (where it comes from when not from memory.current)."""
+    width = max([8, *(len(r["name"]) + 1 for r in rows)])
+    lines = [f"{'guest':<{width}} {'address':<15} {'state':<8} {'ssh':<4} {'memory':>10}  release"]
+    for r in rows:
+        mark = MEMORY_MARKS.get(r["memory_source"], " ")
+        lines.append(f"{r['name']:<{width}} {r['address']:<15} {r['state']:<8} {'yes' if r['ssh'] else 'no':<4} "
+                     f"{format_bytes(r['memory_bytes']):>10}{mark} {r['release']}")
+    running = [r for r in rows if r["state"] == "running"]
+    known = [r for r in running if r["memory_bytes"] is not None]
+    sources = {r["memory_source"] for r in known}
+    total = f"total: {len(running)} of {len(rows)} guests running, {sum(r['ssh'] for r in rows)} answer SSH, memory "
+    if not known:
+        total += "-" + (" (no memory.current, no processes in the guests' cgroups)" if running else "")
+    else:
+        mark = next((MEMORY_MARKS[s] for s in ("rss", "pss") if s in sources), "")
+        total += format_bytes(sum(r["memory_bytes"] for r in known)) + mark + (
+            f" (unknown for {len(running) - len(known)})" if len(known) < len(running) else "")
+    return [*lines, total, *(MEMORY_NOTES[s] for s in ("pss", "rss") if s in sources)]
+
+
+def status(as_json: bool = False) -> int:
     guests = load_guests()
-    print(f"{'guest':<8} {'address':<15} {'state':<8} {'ssh':<4} release")
-    up_count = 0
-    for g in guests:
-        running = guest_running(g)
-        answers = running and ssh_answers(str(g.address))
-        up_count += bool(answers)
-        print(f"{g.name:<8} {str(g.address):<15} {'running' if running else 'stopped':<8} "
-              f"{'yes' if answers else 'no':<4} {running_release(g) if running else g.release}")
+    cmdlines = proc_cmdlines()
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(len(guests), 32))) as pool:
+        rows = list(pool.map(lambda g: guest_status(g, cmdlines), guests))
+    up_count = sum(r["ssh"] for r in rows)
     state = "up" if up_count == len(guests) else ("down" if up_count == 0 else "partial")
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return 0 if state == "up" else 3
+    for line in status_table(rows):
+        print(line)
+    others = sorted(running_guest_names(cmdlines) - {g.name for g in guests})
+    if others:
+        print(f"lab: also running, not in {INVENTORY}: {', '.join(others)} "
+              "(HA_LB_LAB_INVENTORY names their inventory; a fleet lab's: make lab-status PAIRS=N)")
     trees = ", ".join(f"{r.suite} {'ready' if base_ready(r) else 'not built'}" for r in releases_of(guests))
     print(f"lab: {state} (base trees: {trees}; cache {CACHE})")
     return 0 if state == "up" else 3
@@ -791,6 +1011,9 @@ def fleet_inventory(pairs: int, directory: Path = FLEET_DIR) -> Path:
     pair_NN of lb with its own VRID (10 + N) and VIP (.140 + N). Returns its hosts file."""
     if not 1 <= pairs <= FLEET_MAX_PAIRS:
         raise LabError(f"fleet-inventory: PAIRS must be 1-{FLEET_MAX_PAIRS} (the lab network has room for that many)")
+    if INVENTORY.resolve().is_relative_to(directory.resolve()):
+        raise LabError(f"fleet-inventory: its base inventory is {INVENTORY}, inside {directory}, which it rewrites; "
+                       "unset HA_LB_LAB_INVENTORY (the base is inventories/local)")
     base = yaml.safe_load(INVENTORY.read_text()) if INVENTORY.is_file() else {}
     shared = {name: hosts for name, hosts in ((base.get("all") or {}).get("children") or {}).items() if name != "lb"}
     children: dict = {}
@@ -885,14 +1108,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "status", "build", "offer-upgrades", "withdraw-upgrades",
                                             "fleet-inventory", "_supervise"])
     parser.add_argument("guest", nargs="?")
+    parser.add_argument("--json", action="store_true", help="status: a JSON array, one object per guest")
     args = parser.parse_args(argv)
+    if args.json and args.command != "status":
+        parser.error("--json goes with status only")
     try:
         if args.command == "up":
             up()
         elif args.command == "down":
             down()
         elif args.command == "status":
-            return status()
+            return status(as_json=args.json)
         elif args.command == "offer-upgrades":
             number = int(args.guest or 1)
             if number < 1:
@@ -903,6 +1129,8 @@ def main(argv: list[str] | None = None) -> int:
             with locked():
                 withdraw_upgrades()
         elif args.command == "fleet-inventory":
+            if not (args.guest or "3").isdigit():
+                raise LabError(f"fleet-inventory PAIRS: a number of pairs, not {args.guest!r}")
             print(fleet_inventory(int(args.guest or 3)))
         elif args.command == "build":
             require_host_tools(for_build=True)

@@ -66,6 +66,32 @@ def cluster_summary(answers, vips, expect_master=False):
     return out
 
 
+def cluster_vips(hostvars, hosts):
+    """Every VIP of the keepalived instances of ``hosts``, once, with its instance, its MASTER node and the
+    hosts whose instances list it (the first host to list a VIP gives its instance and master)."""
+    out, index = [], {}
+    for host in hosts or []:
+        for instance in (hostvars[host].get('keepalived_instances') or []) if host in hostvars else []:
+            if not isinstance(instance, Mapping):
+                continue
+            nodes = instance.get('nodes') if isinstance(instance.get('nodes'), Mapping) else {}
+            master = next((name for name, node in nodes.items()
+                           if isinstance(node, Mapping) and node.get('state') == 'MASTER'), None)
+            for vip in instance.get('virtual_ipaddresses') or []:
+                if str(vip) not in index:
+                    index[str(vip)] = {'address': vip, 'instance': instance.get('name'), 'master': master, 'hosts': []}
+                    out.append(index[str(vip)])
+                if host not in index[str(vip)]['hosts']:
+                    index[str(vip)]['hosts'].append(host)
+    return out
+
+
+def cluster_queries(hosts, vips):
+    """[host, VIP] for each VIP and each of ``hosts`` that may hold it (all of them when the VIP names none)."""
+    return [[host, vip] for host in hosts or [] for vip in vips or []
+            if not isinstance(vip, Mapping) or vip.get('hosts') is None or host in vip['hosts']]
+
+
 class FilterModule:
     def filters(self):
-        return {'cluster_summary': cluster_summary}
+        return {'cluster_summary': cluster_summary, 'cluster_vips': cluster_vips, 'cluster_queries': cluster_queries}

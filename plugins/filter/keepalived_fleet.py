@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import fleet
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import (
+    fleet, rounds, stop_reason, summary_lines,
+)
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet_status import (
     drill_summaries, fleet_status, line, markdown,
 )
@@ -28,8 +30,10 @@ def _only(value, keys):
     return {key: value[key] for key in keys if key in value} if isinstance(value, Mapping) else {}
 
 
-def keepalived_fleet_input(hostvars, balancers, play_hosts, allow_partial_pair=False, reserved_vrids=()):
-    """The fleet check's input from hostvars: every balancer of the inventory (``balancers``), the run's hosts."""
+def keepalived_fleet_input(hostvars, balancers, play_hosts, allow_partial_pair=False, reserved_vrids=(), waves=None):
+    """The fleet check's input from hostvars: every balancer of the inventory (``balancers``), the run's hosts,
+    and the settings of the rolling update's waves (``waves``: fleet_canary, fleet_canary_pair, fleet_wave_size,
+    fleet_max_fail_percentage)."""
     out = {}
     for host in balancers:
         values = hostvars[host]
@@ -38,12 +42,37 @@ def keepalived_fleet_input(hostvars, balancers, play_hosts, allow_partial_pair=F
         entry['services'] = [_only(s, _SERVICE_KEYS) for s in entry['services'] or []]
         out[host] = entry
     return {'balancers': out, 'play_hosts': list(play_hosts), 'allow_partial_pair': allow_partial_pair,
-            'reserved_vrids': list(reserved_vrids or [])}
+            'reserved_vrids': list(reserved_vrids or []), 'waves': dict(waves or {})}
 
 
 def keepalived_fleet(data):
     """Pairs, chosen VRIDs and problems of the fleet (see plugins/plugin_utils/fleet.py)."""
     return fleet(data)
+
+
+def keepalived_fleet_rounds(order, hostvars, waves):
+    """The rolling update's rounds: ``order`` (the running balancers, in update order) one per pair at a time,
+    wave after wave (``waves``: the fleet check's)."""
+    pair_of = {host: str(hostvars[host].get('keepalived_group') or 'lb') for host in order}
+    return rounds(order, pair_of, waves)
+
+
+def keepalived_fleet_stop(fleet_result, failed_hosts, settings):
+    """Why the rolling update stops now ('' to go on), from the fleet check's result and the failed hosts."""
+    return stop_reason(fleet_result['waves'], fleet_result['pairs'], failed_hosts, settings)
+
+
+def keepalived_fleet_summary(fleet_result, hostvars, live_hosts):
+    """One line per pair of the run: what changed on its balancers, or that it failed or was stopped
+    (``live_hosts``: the balancers that have not failed)."""
+    hosts = {}
+    for info in fleet_result['pairs'].values():
+        for host in info['members']:
+            values = hostvars[host] if host in hostvars else {}
+            stopped = bool(values.get('__site_stopped'))
+            hosts[host] = {'in_run': '__fleet' in values, 'changes': values.get('__site_changes') or [],
+                           'done': host in live_hosts and not stopped, 'stopped': stopped}
+    return summary_lines(fleet_result['pairs'], hosts)
 
 
 def keepalived_fleet_status(pairs, hostvars, hosts, drill_dir, now, warning_days=21):
@@ -87,6 +116,8 @@ def keepalived_fleet_status_markdown(status):
 class FilterModule:
     def filters(self):
         return {'keepalived_fleet_input': keepalived_fleet_input, 'keepalived_fleet': keepalived_fleet,
+                'keepalived_fleet_rounds': keepalived_fleet_rounds, 'keepalived_fleet_stop': keepalived_fleet_stop,
+                'keepalived_fleet_summary': keepalived_fleet_summary,
                 'keepalived_fleet_status': keepalived_fleet_status,
                 'keepalived_fleet_status_lines': keepalived_fleet_status_lines,
                 'keepalived_fleet_status_vips': keepalived_fleet_status_vips,

@@ -154,6 +154,107 @@ def _socket_errors(pairs, balancers, pair_vips):
     return errors
 
 
+def _count(value):
+    text = str(value).strip() if value is not None and not isinstance(value, bool) else ''
+    return int(text) if text.isdigit() else None
+
+
+def plan_waves(pairs, settings):
+    """The run's pairs (in order) in waves: the canary pair alone first (``fleet_canary``, the pair
+    ``fleet_canary_pair`` or else the first), then ``fleet_wave_size`` pairs at a time (0: all the
+    others together). Returns ``(waves, errors)``; ``fleet_max_fail_percentage`` is checked here too."""
+    settings = _mapping(settings)
+    errors = []
+    size = _count(settings.get('fleet_wave_size', 0))
+    if size is None:
+        errors.append('fleet_wave_size=%r is not a count: set it to the number of pairs updated together after the '
+                      'canary (0: all of them).' % (settings.get('fleet_wave_size'),))
+        size = 0
+    percentage = _count(settings.get('fleet_max_fail_percentage', 0))
+    if percentage is None or percentage > 100:
+        errors.append('fleet_max_fail_percentage=%r is not a percentage: set it to 0-100 (the share of the run\'s pairs '
+                      'that may fail before the update stops; 0 stops at the first).'
+                      % (settings.get('fleet_max_fail_percentage'),))
+    canary = settings.get('fleet_canary', True)
+    if isinstance(canary, str) and canary.strip().lower() in ('true', 'yes', 'on', '1', 'false', 'no', 'off', '0'):
+        canary = canary.strip().lower() in ('true', 'yes', 'on', '1')
+    if not isinstance(canary, bool):
+        errors.append('fleet_canary=%r is not a boolean: set it to true (one pair first, alone) or false.' % (canary,))
+        canary = True
+    wanted = str(settings.get('fleet_canary_pair') or '')
+    if wanted and wanted not in pairs:
+        errors.append('fleet_canary_pair=%s is not a pair of this run (%s): name the group of one of them, or leave it '
+                      'empty for the first.' % (wanted, ', '.join(pairs) or 'none'))
+        wanted = ''
+    rest = list(pairs)
+    waves = []
+    if canary and len(rest) > 1:
+        first = wanted or rest[0]
+        waves.append([first])
+        rest.remove(first)
+    step = size or len(rest) or 1
+    waves += [rest[i:i + step] for i in range(0, len(rest), step)]
+    return waves, errors
+
+
+def rounds(order, pair_of, waves):
+    """The rolling update's rounds: within a wave, one balancer of each pair at a time, in ``order``
+    (the running balancers, those holding no VIP first)."""
+    out = []
+    for number, wave in enumerate(waves):
+        members = {pair: [host for host in order if pair_of.get(host) == pair] for pair in wave}
+        for step in range(max((len(m) for m in members.values()), default=0)):
+            out.append({'wave': number, 'pairs': list(wave),
+                        'balancers': [m[step] for m in members.values() if len(m) > step]})
+    return [entry for entry in out if entry['balancers']]
+
+
+def stop_reason(waves, pairs, failed_hosts, settings):
+    """Why the rolling update stops before its next round, or '' to go on: the canary pair failed, or
+    more of the run's pairs failed than ``fleet_max_fail_percentage`` allows."""
+    failed_hosts = set(_list(failed_hosts))
+    run = [pair for wave in _list(waves) for pair in wave]
+    failed = [pair for pair in run if failed_hosts & set(_mapping(_mapping(pairs).get(pair)).get('members') or [])]
+    if not failed:
+        return ''
+    settings = _mapping(settings)
+    canary = len(_list(waves)) > 1 and len(_list(waves)[0]) == 1 and settings.get('fleet_canary', True) not in (
+        False, 'false', 'no', 'off', '0')
+    percentage = _count(settings.get('fleet_max_fail_percentage', 0)) or 0
+    share = 100.0 * len(failed) / len(run)
+    if canary and _list(waves)[0][0] in failed:
+        why = 'the canary pair %s failed' % _list(waves)[0][0]
+    elif share > percentage:
+        why = '%d of the run\'s %d pairs failed (%s: %.0f%%), more than fleet_max_fail_percentage=%d' % (
+            len(failed), len(run), ', '.join(failed), share, percentage)
+    else:
+        return ''
+    return ('The rolling update stops: %s. The pairs not yet updated keep their configuration; fix the failure '
+            'and run site.yml again.' % why)
+
+
+def summary_lines(pairs, hosts):
+    """One line per pair of what a run did: ``hosts`` says of each balancer whether it was in the run
+    (``in_run``), what changed on it (``changes``), whether it got to the end (``done``) or was stopped by
+    the rolling update's stop (``stopped``)."""
+    lines = []
+    for pair, info in sorted(_mapping(pairs).items()):
+        members = _list(_mapping(info).get('members'))
+        states = {host: _mapping(hosts.get(host)) for host in members}
+        if not any(state.get('in_run') for state in states.values()):
+            continue
+        failed = [h for h in members if states[h].get('in_run') and not states[h].get('done') and not states[h].get('stopped')]
+        changed = ['%s: %s' % (h, ', '.join(_list(states[h].get('changes')))) for h in members if states[h].get('changes')]
+        if failed:
+            verdict = 'FAILED on %s' % ', '.join(failed)
+        elif any(states[h].get('stopped') for h in members):
+            verdict = 'stopped before its turn' if not changed else 'stopped'
+        else:
+            verdict = 'changed' if changed else 'unchanged'
+        lines.append('%s: %s%s' % (pair, verdict, ' (%s)' % '; '.join(changed) if changed else ''))
+    return lines
+
+
 def fleet(data):
     data = _mapping(data)
     balancers = {host: _mapping(entry) for host, entry in _mapping(data.get('balancers')).items()}
@@ -214,6 +315,10 @@ def fleet(data):
         used.add(vrid)
         chosen.setdefault(pair, {})[name] = vrid
 
+    waves, wave_errors = plan_waves([pair for pair, members in sorted(pairs.items())
+                                     if any(host in play_hosts for host in members)], data.get('waves'))
+    errors += wave_errors
+
     summary = {}
     for pair, members in sorted(pairs.items()):
         summary[pair] = {
@@ -224,4 +329,4 @@ def fleet(data):
                                                 or _vrid(i.get('virtual_router_id')))
                       for i in instances[pair]},
         }
-    return {'pairs': summary, 'vrids': chosen, 'errors': errors}
+    return {'pairs': summary, 'vrids': chosen, 'waves': waves, 'errors': errors}

@@ -165,32 +165,34 @@ class ClientProbe:
     connection, as the drills measure. ``samples()`` reads what it recorded so far; ``end`` is its
     closing record once the ``client_probe`` block is left."""
 
-    def __init__(self, client):
+    def __init__(self, client, directory=PROBE_DIR):
         self.client = client
+        self.directory = directory
         self.end = None
 
     def records(self) -> list[dict]:
-        return [json.loads(line) for line in self.client.check_output(f'cat {PROBE_DIR}/probe.jsonl').splitlines()]
+        return [json.loads(line) for line in self.client.check_output(f'cat {self.directory}/probe.jsonl').splitlines()]
 
     def samples(self) -> list[dict]:
         return [record for record in self.records() if record.get('type') == 'sample']
 
 
 @contextlib.contextmanager
-def client_probe(client, *arguments, duration=300):
+def client_probe(client, *arguments, duration=300, directory=PROBE_DIR):
     """Run the probe on the client for the block (``arguments``: its URL options, e.g. ``--url``); on
-    leaving, stop it and wait for its closing record (``probe.end``: samples, ok, failed)."""
-    client.run(f'mkdir -p {PROBE_DIR}')
-    client.run(f'cat > {PROBE_DIR}/vip_probe.py <<"EOF"\n{PROBE.read_text()}\nEOF')
-    client.run(f'rm -f {PROBE_DIR}/probe.jsonl {PROBE_DIR}/stop')
-    client.run(f'nohup python3 {PROBE_DIR}/vip_probe.py {" ".join(shlex.quote(a) for a in arguments)} '
-               f'--duration {int(duration)} --stop-file {PROBE_DIR}/stop --output {PROBE_DIR}/probe.jsonl '
+    leaving, stop it and wait for its closing record (``probe.end``: samples, ok, failed). Probes that
+    run at once need a ``directory`` each."""
+    client.run(f'mkdir -p {directory}')
+    client.run(f'cat > {directory}/vip_probe.py <<"EOF"\n{PROBE.read_text()}\nEOF')
+    client.run(f'rm -f {directory}/probe.jsonl {directory}/stop')
+    client.run(f'nohup python3 {directory}/vip_probe.py {" ".join(shlex.quote(a) for a in arguments)} '
+               f'--duration {int(duration)} --stop-file {directory}/stop --output {directory}/probe.jsonl '
                '>/dev/null 2>&1 &')
-    probe = ClientProbe(client)
+    probe = ClientProbe(client, directory)
     try:
         yield probe
     finally:
-        client.run(f'touch {PROBE_DIR}/stop')
+        client.run(f'touch {directory}/stop')
         probe.end = wait_until(lambda: next((record for record in probe.records() if record.get('type') == 'end'),
                                             None), 10, message='the probe ending')
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.cluster_summary import cluster_queries, cluster_vips
 from ansible_collections.ha_lb.keepalived_nginx.plugins.filter.pending_reloads import FilterModule
 
 pending_reloads = FilterModule().filters()['pending_reloads']
@@ -95,3 +96,18 @@ def test_cluster_summary_keepalived_findings():
                              _answer('lb-2', '198.51.100.140/24', False, state='STOP'),
                              _answer('lb-3', '198.51.100.140/24', False, state='unknown')], vip)[0]
     assert stale['ok'] and stale['findings'] == [] and stale['masters'] == ['lb-1']
+
+
+def test_cluster_vips_ask_each_vip_of_the_hosts_that_list_it():
+    def pair(name, vip):
+        return {'keepalived_instances': [{'name': 'VI_1', 'virtual_ipaddresses': [vip],
+                                          'nodes': {name + 'a': {'state': 'MASTER'}, name + 'b': {'state': 'BACKUP'}}}]}
+    hostvars = {'p1a': pair('p1', '10.0.1.100/24'), 'p1b': pair('p1', '10.0.1.100/24'),
+                'p2a': pair('p2', '10.0.2.100/24'), 'p2b': pair('p2', '10.0.2.100/24'), 'web': {}}
+    vips = cluster_vips(hostvars, ['p1a', 'p1b', 'p2a', 'p2b', 'web', 'gone'])
+    assert vips == [{'address': '10.0.1.100/24', 'instance': 'VI_1', 'master': 'p1a', 'hosts': ['p1a', 'p1b']},
+                    {'address': '10.0.2.100/24', 'instance': 'VI_1', 'master': 'p2a', 'hosts': ['p2a', 'p2b']}]
+    assert [[h, v['address']] for h, v in cluster_queries(['p1a', 'p2b'], vips)] == [
+        ['p1a', '10.0.1.100/24'], ['p2b', '10.0.2.100/24']]
+    # A VIP that names no hosts is asked of every host.
+    assert len(cluster_queries(['p1a', 'p2b'], [{'address': '10.0.9.1'}])) == 2

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import fleet, reserved_set
+from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import (
+    fleet, plan_waves, reserved_set, rounds, stop_reason, summary_lines,
+)
 
 
 def pair_hosts(pair, number, vrid=None, domain=None, vips=None, services=None):
@@ -127,3 +129,70 @@ def test_the_one_pair_lab_is_a_fleet_of_one():
     hosts = pair_hosts('lb', 1, vrid=80)
     result = fleet(inventory(hosts))
     assert result['errors'] == [] and list(result['pairs']) == ['lb'] and result['vrids'] == {}
+
+
+# ---------------------------------------------------------------- the rolling update's waves
+
+RUN = ['pair_01', 'pair_02', 'pair_03', 'pair_04', 'pair_05']
+
+
+def test_the_canary_goes_alone_then_the_others_together():
+    assert plan_waves(RUN, {}) == ([['pair_01'], ['pair_02', 'pair_03', 'pair_04', 'pair_05']], [])
+    assert plan_waves(RUN, {'fleet_canary_pair': 'pair_03', 'fleet_wave_size': 2}) == (
+        [['pair_03'], ['pair_01', 'pair_02'], ['pair_04', 'pair_05']], [])
+    assert plan_waves(RUN, {'fleet_canary': 'false', 'fleet_wave_size': '3'}) == (
+        [['pair_01', 'pair_02', 'pair_03'], ['pair_04', 'pair_05']], [])
+    # One pair: no canary of its own, it is the whole run.
+    assert plan_waves(['lb'], {}) == ([['lb']], [])
+
+
+def test_bad_wave_settings_are_named():
+    settings = {'fleet_wave_size': 'x', 'fleet_max_fail_percentage': 150, 'fleet_canary': 'maybe',
+                'fleet_canary_pair': 'pair_99'}
+    _waves, errors = plan_waves(RUN, settings)
+    assert [e.split('=')[0] for e in errors] == ['fleet_wave_size', 'fleet_max_fail_percentage', 'fleet_canary',
+                                                 'fleet_canary_pair']
+    assert 'is not a pair of this run (pair_01, pair_02, pair_03, pair_04, pair_05)' in errors[3]
+
+
+def test_rounds_take_one_balancer_per_pair_in_the_given_order():
+    order = ['b1', 'c1', 'a2', 'a1', 'b2', 'c2']
+    pair_of = {'a1': 'A', 'a2': 'A', 'b1': 'B', 'b2': 'B', 'c1': 'C', 'c2': 'C'}
+    assert rounds(order, pair_of, [['A'], ['B', 'C']]) == [
+        {'wave': 0, 'pairs': ['A'], 'balancers': ['a2']}, {'wave': 0, 'pairs': ['A'], 'balancers': ['a1']},
+        {'wave': 1, 'pairs': ['B', 'C'], 'balancers': ['b1', 'c1']},
+        {'wave': 1, 'pairs': ['B', 'C'], 'balancers': ['b2', 'c2']}]
+    # A pair with nothing running has no round; a pair of three has a third.
+    assert rounds(['a1', 'c1', 'c2', 'c3'], dict(pair_of, c3='C'), [['A', 'B', 'C']]) == [
+        {'wave': 0, 'pairs': ['A', 'B', 'C'], 'balancers': ['a1', 'c1']},
+        {'wave': 0, 'pairs': ['A', 'B', 'C'], 'balancers': ['c2']},
+        {'wave': 0, 'pairs': ['A', 'B', 'C'], 'balancers': ['c3']}]
+
+
+PAIRS = {name: {'members': ['%s-a' % name, '%s-b' % name]} for name in RUN}
+WAVES = [['pair_01'], RUN[1:]]
+
+
+def test_the_update_stops_when_the_canary_fails():
+    assert stop_reason(WAVES, PAIRS, [], {}) == ''
+    assert 'the canary pair pair_01 failed' in stop_reason(WAVES, PAIRS, ['pair_01-a'], {'fleet_max_fail_percentage': 50})
+
+
+def test_the_update_stops_past_the_share_of_failed_pairs():
+    assert '1 of the run\'s 5 pairs failed (pair_02: 20%), more than fleet_max_fail_percentage=0' in stop_reason(
+        WAVES, PAIRS, ['pair_02-b'], {})
+    assert stop_reason(WAVES, PAIRS, ['pair_02-b'], {'fleet_max_fail_percentage': 20}) == ''
+    assert stop_reason(WAVES, PAIRS, ['pair_02-b', 'pair_03-a'], {'fleet_max_fail_percentage': 20}) != ''
+    # Without a canary, a failure of the first pair counts like any other.
+    assert stop_reason([RUN], PAIRS, ['pair_01-a'], {'fleet_canary': False, 'fleet_max_fail_percentage': 25}) == ''
+
+
+def test_the_summary_says_per_pair_what_happened():
+    hosts = {'pair_01-a': {'in_run': True, 'changes': ['/etc/nginx/nginx.conf'], 'done': True},
+             'pair_01-b': {'in_run': True, 'done': True},
+             'pair_02-a': {'in_run': True}, 'pair_02-b': {'in_run': True, 'done': True},
+             'pair_03-a': {'in_run': True, 'stopped': True}, 'pair_03-b': {'in_run': True, 'stopped': True},
+             'pair_04-a': {'in_run': True, 'done': True}, 'pair_04-b': {'in_run': True, 'done': True}}
+    assert summary_lines(PAIRS, hosts) == ['pair_01: changed (pair_01-a: /etc/nginx/nginx.conf)',
+                                           'pair_02: FAILED on pair_02-a', 'pair_03: stopped before its turn',
+                                           'pair_04: unchanged']
