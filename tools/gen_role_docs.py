@@ -202,7 +202,25 @@ def module_docs(module, root=ROOT):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id in ('DOCUMENTATION', 'EXAMPLES', 'RETURN'):
                 found[node.targets[0].id] = node.value.value
-    return yaml.safe_load(found['DOCUMENTATION']), found.get('EXAMPLES', '').strip(), yaml.safe_load(found.get('RETURN') or '{}')
+    doc = yaml.safe_load(found['DOCUMENTATION'])
+    for fragment in doc.pop('extends_documentation_fragment', None) or []:
+        _merge_fragment(doc, fragment, root)
+    return doc, found.get('EXAMPLES', '').strip(), yaml.safe_load(found.get('RETURN') or '{}')
+
+
+def _merge_fragment(doc, fragment, root):
+    """Merge one of the collection's doc fragments into a module's documentation, as ansible-doc does:
+    lists (requirements, notes) are added to, mappings (options, attributes) completed."""
+    name = fragment.rsplit('.', 1)[-1]
+    with open(os.path.join(root, 'plugins', 'doc_fragments', name + '.py'), encoding='utf-8') as handle:
+        tree = ast.parse(handle.read())
+    text = next(node.value.value for cls in tree.body if isinstance(cls, ast.ClassDef) for node in cls.body
+                if isinstance(node, ast.Assign) and node.targets[0].id == 'DOCUMENTATION')
+    for key, value in (yaml.safe_load(text) or {}).items():
+        if isinstance(value, list):
+            doc[key] = list(doc.get(key) or []) + value
+        elif isinstance(value, dict):
+            doc[key] = dict(value, **(doc.get(key) or {}))
 
 
 def _return_rows(values, prefix=''):

@@ -66,15 +66,8 @@ options:
     default: []
 notes:
   - Check mode is fully supported; the module only reads.
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
-  diff_mode:
-    support: none
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-requirements:
-  - iproute2 (the C(ip) command) on the host.
+extends_documentation_fragment:
+  - ha_lb.keepalived_nginx.read_only
 """
 
 EXAMPLES = r"""

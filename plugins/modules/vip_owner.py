@@ -76,15 +76,8 @@ notes:
   - The time waited is measured with the host's monotonic clock. RV(observed_monotonic) is that clock's value
     when the condition was seen, so it can be compared with other timestamps taken with C(CLOCK_MONOTONIC)
     on hosts that share a kernel (containers); RV(observed_wall) is the wall clock for everything else.
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
-  diff_mode:
-    support: none
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-requirements:
-  - iproute2 (the C(ip) command) on the host.
+extends_documentation_fragment:
+  - ha_lb.keepalived_nginx.read_only
 """
 
 EXAMPLES = r"""
