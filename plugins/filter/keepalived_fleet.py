@@ -57,9 +57,9 @@ def keepalived_fleet_rounds(order, hostvars, waves):
     return rounds(order, pair_of, waves)
 
 
-def keepalived_fleet_stop(fleet_result, failed_hosts, settings):
+def keepalived_fleet_stop(fleet_result, failed_hosts):
     """Why the rolling update stops now ('' to go on), from the fleet check's result and the failed hosts."""
-    return stop_reason(fleet_result['waves'], fleet_result['pairs'], failed_hosts, settings)
+    return stop_reason(fleet_result['waves'], fleet_result['pairs'], failed_hosts, fleet_result['wave_settings'])
 
 
 def keepalived_fleet_summary(fleet_result, hostvars, live_hosts):

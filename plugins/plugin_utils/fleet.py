@@ -159,6 +159,22 @@ def _count(value):
     return int(text) if text.isdigit() else None
 
 
+def _canary(value):
+    """fleet_canary as a boolean (true/false, yes/no, on/off, 1/0, any case), or None when it is none of them."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in ('true', 'yes', 'on', '1') else False if text in ('false', 'no', 'off', '0') else None
+
+
+def wave_settings(settings):
+    """The settings stop_reason reads, as plan_waves understood them (a bad value: its default)."""
+    settings = _mapping(settings)
+    canary = _canary(settings.get('fleet_canary', True))
+    return {'fleet_canary': True if canary is None else canary,
+            'fleet_max_fail_percentage': min(_count(settings.get('fleet_max_fail_percentage', 0)) or 0, 100)}
+
+
 def plan_waves(pairs, settings):
     """The run's pairs (in order) in waves: the canary pair alone first (``fleet_canary``, the pair
     ``fleet_canary_pair`` or else the first), then ``fleet_wave_size`` pairs at a time (0: all the
@@ -175,11 +191,10 @@ def plan_waves(pairs, settings):
         errors.append('fleet_max_fail_percentage=%r is not a percentage: set it to 0-100 (the share of the run\'s pairs '
                       'that may fail before the update stops; 0 stops at the first).'
                       % (settings.get('fleet_max_fail_percentage'),))
-    canary = settings.get('fleet_canary', True)
-    if isinstance(canary, str) and canary.strip().lower() in ('true', 'yes', 'on', '1', 'false', 'no', 'off', '0'):
-        canary = canary.strip().lower() in ('true', 'yes', 'on', '1')
-    if not isinstance(canary, bool):
-        errors.append('fleet_canary=%r is not a boolean: set it to true (one pair first, alone) or false.' % (canary,))
+    canary = _canary(settings.get('fleet_canary', True))
+    if canary is None:
+        errors.append('fleet_canary=%r is not a boolean: set it to true (one pair first, alone) or false.'
+                      % (settings.get('fleet_canary'),))
         canary = True
     wanted = str(settings.get('fleet_canary_pair') or '')
     if wanted and wanted not in pairs:
@@ -218,8 +233,7 @@ def stop_reason(waves, pairs, failed_hosts, settings):
     if not failed:
         return ''
     settings = _mapping(settings)
-    canary = len(_list(waves)) > 1 and len(_list(waves)[0]) == 1 and settings.get('fleet_canary', True) not in (
-        False, 'false', 'no', 'off', '0')
+    canary = len(_list(waves)) > 1 and len(_list(waves)[0]) == 1 and _canary(settings.get('fleet_canary', True)) is not False
     percentage = _count(settings.get('fleet_max_fail_percentage', 0)) or 0
     share = 100.0 * len(failed) / len(run)
     if canary and _list(waves)[0][0] in failed:
@@ -329,4 +343,5 @@ def fleet(data):
                                                 or _vrid(i.get('virtual_router_id')))
                       for i in instances[pair]},
         }
-    return {'pairs': summary, 'vrids': chosen, 'waves': waves, 'errors': errors}
+    return {'pairs': summary, 'vrids': chosen, 'waves': waves, 'wave_settings': wave_settings(data.get('waves')),
+            'errors': errors}

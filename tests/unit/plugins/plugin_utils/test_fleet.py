@@ -196,3 +196,13 @@ def test_the_summary_says_per_pair_what_happened():
     assert summary_lines(PAIRS, hosts) == ['pair_01: changed (pair_01-a: /etc/nginx/nginx.conf)',
                                            'pair_02: FAILED on pair_02-a', 'pair_03: stopped before its turn',
                                            'pair_04: unchanged']
+
+
+def test_the_stop_reads_fleet_canary_as_the_waves_do():
+    # "False" from -e is false for the waves and for the stop alike: no pair is a canary then.
+    waves, _errors = plan_waves(RUN, {'fleet_canary': 'False', 'fleet_wave_size': 1})
+    assert waves[0] == ['pair_01'] and len(waves) == 5
+    assert stop_reason(waves, PAIRS, ['pair_01-a'], {'fleet_canary': 'False', 'fleet_max_fail_percentage': 25}) == ''
+    assert fleet(inventory(pair_hosts('a', 1, vrid=1), pair_hosts('b', 2, vrid=2),
+                           waves={'fleet_canary': 'no', 'fleet_max_fail_percentage': '30'}))['wave_settings'] == {
+        'fleet_canary': False, 'fleet_max_fail_percentage': 30}
