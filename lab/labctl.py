@@ -99,6 +99,11 @@ REPO_PACKAGES = ["nginx", "libnginx-mod-stream", "keepalived", "wrk", "prometheu
 RECIPE_VERSION = 3
 
 SSH_WAIT_SECONDS = 60
+# Each guest's systemd takes inotify instances and watches from the host's per-user limits, which
+# are all root's here: the kernel's defaults (128 instances) stop a lab at about 40 guests.
+SYSCTL = Path("/proc/sys")
+INOTIFY_PER_GUEST = {"fs/inotify/max_user_instances": 64, "fs/inotify/max_user_watches": 16384}
+INOTIFY_BASE = {"fs/inotify/max_user_instances": 256, "fs/inotify/max_user_watches": 65536}
 STOP_WAIT_SECONDS = 10
 
 
@@ -702,6 +707,19 @@ def start_guest(guest: Guest) -> float:
     return started
 
 
+def inotify_raises(guests: int, current: dict[str, int]) -> dict[str, int]:
+    """The inotify limits to raise for this many guests: never lowered, only those below what they need."""
+    need = {key: INOTIFY_BASE[key] + per * guests for key, per in INOTIFY_PER_GUEST.items()}
+    return {key: value for key, value in need.items() if current.get(key, 0) < value}
+
+
+def ensure_host_limits(guests: int) -> None:
+    current = {key: int((SYSCTL / key).read_text()) for key in INOTIFY_PER_GUEST}
+    for key, value in inotify_raises(guests, current).items():
+        log(f"raising {key.replace('/', '.')} from {current[key]} to {value} for {guests} guests")
+        (SYSCTL / key).write_text(f"{value}\n")
+
+
 def ensure_bridge() -> None:
     if not any(link.get("ifname") == BRIDGE for link in links()):
         run(["ip", "link", "add", BRIDGE, "type", "bridge"], quiet=True)
@@ -802,6 +820,7 @@ def up() -> None:
         starts: dict[str, float] = {}
         answered: dict[str, float] = {}
         try:
+            ensure_host_limits(len(guests))
             ensure_bridge()
             to_start = [g for g in guests if not guest_running(g)]
             with concurrent.futures.ThreadPoolExecutor(len(guests)) as pool:

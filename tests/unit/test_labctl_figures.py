@@ -399,3 +399,14 @@ def test_missing_inventory_and_bad_pairs_are_refused(tmp_path: Path, monkeypatch
     monkeypatch.setattr(labctl, "INVENTORY", tmp_path / "fleet" / "hosts.yml")
     with pytest.raises(labctl.LabError, match="unset HA_LB_LAB_INVENTORY"):
         labctl.fleet_inventory(2, tmp_path / "fleet")
+
+
+def test_inotify_limits_grow_with_the_guests_and_are_never_lowered():
+    kernel_defaults = {"fs/inotify/max_user_instances": 128, "fs/inotify/max_user_watches": 8192}
+    assert labctl.inotify_raises(5, kernel_defaults) == {
+        "fs/inotify/max_user_instances": 256 + 5 * 64, "fs/inotify/max_user_watches": 65536 + 5 * 16384}
+    # Forty-three guests (twenty pairs) need more instances than the kernel's 128.
+    raised = labctl.inotify_raises(43, kernel_defaults)
+    assert raised["fs/inotify/max_user_instances"] == 256 + 43 * 64
+    # A host set higher already is left alone.
+    assert labctl.inotify_raises(43, {"fs/inotify/max_user_instances": 10**6, "fs/inotify/max_user_watches": 10**7}) == {}

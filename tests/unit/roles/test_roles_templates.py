@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -329,7 +330,7 @@ def test_lb_renders_https_stream_and_the_http2_syntax_of_the_release(os_family, 
 
 
 def _listening_function(script: str) -> str:
-    """The health script's listening() function, with its python path, as a shell snippet."""
+    """The health script's listening() function, with the path of ss, as a shell snippet."""
     start = script.index('listening() {')
     return script[start:script.index('\n}\n', start) + 3]
 
@@ -340,7 +341,9 @@ def test_health_script_listening_reads_the_kernels_listeners(family):
     a listener on another address fails, and the check never connects (no session reaches a backend)."""
     variables = role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=['tcp://127.0.0.1:5432'])
     function = _listening_function(render('keepalived', 'check_nginx.sh.j2', variables))
-    function = function.replace('/usr/bin/python3', sys.executable)
+    if not shutil.which('ss'):
+        pytest.skip('no ss (iproute2) on this machine')
+    function = function.replace('/usr/bin/ss', shutil.which('ss'))
     loopback = '127.0.0.1' if family == socket.AF_INET else '::1'
 
     def listening(host: str, port: int) -> int:
@@ -360,6 +363,9 @@ def test_health_script_listening_reads_the_kernels_listeners(family):
         assert listening(loopback, port) == 1
         server.listen()
         assert listening(loopback, port) == 0
+        if family == socket.AF_INET:
+            # A name is resolved, as a tcp:// target may name its host.
+            assert listening('localhost', port) == 0
         # Listening on the loopback address only: another address is not served.
         other = '198.51.100.77' if family == socket.AF_INET else '2001:db8::77'
         assert listening(other, port) == 1
