@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Mapping
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import (
-    fleet, rounds, stop_reason, summary_lines,
+    fleet, rounds, stop_reason, summary_lines, to_update,
 )
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet_status import (
     drill_summaries, fleet_status, line, markdown,
@@ -55,6 +55,13 @@ def keepalived_fleet_rounds(order, hostvars, waves):
     wave after wave (``waves``: the fleet check's)."""
     pair_of = {host: str(hostvars[host].get('keepalived_group') or 'lb') for host in order}
     return rounds(order, pair_of, waves)
+
+
+def keepalived_fleet_to_update(order, hostvars):
+    """The running balancers of ``order`` (in that order) that take a round of the rolling update, from what
+    each one's check (``__site_would_change``) found."""
+    return to_update(order, {host: hostvars[host].get('__site_would_change') if host in hostvars else None
+                             for host in order})
 
 
 def keepalived_fleet_stop(fleet_result, failed_hosts):
@@ -117,6 +124,7 @@ class FilterModule:
     def filters(self):
         return {'keepalived_fleet_input': keepalived_fleet_input, 'keepalived_fleet': keepalived_fleet,
                 'keepalived_fleet_rounds': keepalived_fleet_rounds, 'keepalived_fleet_stop': keepalived_fleet_stop,
+                'keepalived_fleet_to_update': keepalived_fleet_to_update,
                 'keepalived_fleet_summary': keepalived_fleet_summary,
                 'keepalived_fleet_status': keepalived_fleet_status,
                 'keepalived_fleet_status_lines': keepalived_fleet_status_lines,

@@ -224,6 +224,19 @@ def rounds(order, pair_of, waves):
     return [entry for entry in out if entry['balancers']]
 
 
+def to_update(order, would_change):
+    """The balancers of ``order`` that take a round of the rolling update, in that order (``would_change``:
+    host -> role -> what check mode found the role would change): those whose nginx would change, and those
+    with a new keepalived package. keepalived's configuration is not a reason: it is applied on every
+    balancer together, after the rounds."""
+    out = []
+    for host in _list(order):
+        found = _mapping(_mapping(would_change).get(host))
+        if _list(found.get('nginx_lb')) or any(str(c).startswith('packages ') for c in _list(found.get('keepalived'))):
+            out.append(host)
+    return out
+
+
 def stop_reason(waves, pairs, failed_hosts, settings):
     """Why the rolling update stops before its next round, or '' to go on: the canary pair failed, or
     more of the run's pairs failed than ``fleet_max_fail_percentage`` allows."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.ha_lb.keepalived_nginx.plugins.plugin_utils.fleet import (
-    fleet, plan_waves, reserved_set, rounds, stop_reason, summary_lines,
+    fleet, plan_waves, reserved_set, rounds, stop_reason, summary_lines, to_update,
 )
 
 
@@ -206,3 +206,17 @@ def test_the_stop_reads_fleet_canary_as_the_waves_do():
     assert fleet(inventory(pair_hosts('a', 1, vrid=1), pair_hosts('b', 2, vrid=2),
                            waves={'fleet_canary': 'no', 'fleet_max_fail_percentage': '30'}))['wave_settings'] == {
         'fleet_canary': False, 'fleet_max_fail_percentage': 30}
+
+
+def test_only_balancers_whose_nginx_or_keepalived_package_would_change_take_a_round():
+    would_change = {
+        'lb-01a': {'nginx_lb': ['/etc/nginx/nginx.conf', 'reloaded nginx'], 'keepalived': []},
+        'lb-01b': {'nginx_lb': [], 'keepalived': ['/etc/keepalived/keepalived.conf', 'reloaded keepalived']},
+        'lb-02a': {'nginx_lb': [], 'keepalived': ['packages keepalived', 'restarted keepalived']},
+        'lb-02b': {'nginx_lb': [], 'keepalived': []},
+    }
+    # keepalived's configuration alone is applied on every balancer together, after the rounds.
+    assert to_update(['lb-02a', 'lb-01b', 'lb-01a', 'lb-02b'], would_change) == ['lb-02a', 'lb-01a']
+    # A balancer without a record (it failed its check) takes no round.
+    assert to_update(['lb-03a', 'lb-01a'], would_change) == ['lb-01a']
+    assert to_update([], would_change) == []
