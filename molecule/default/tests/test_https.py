@@ -198,12 +198,17 @@ def test_bad_tls_input_fails_in_preflight_with_nothing_changed(hosts, hostvars, 
 def test_the_health_check_asks_every_service(hosts):
     # The inventory lists no targets: the check follows nginx_lb_services (HTTP, HTTPS, the stream service).
     script = hosts['lb-2'].file('/etc/keepalived/check_nginx.sh').content_string
-    assert all(target in script for target in (' http://127.0.0.1:80/healthz', '--insecure https://127.0.0.1:443/healthz',
-                                               'listening 127.0.0.1 8081'))
+    curl = next(line for line in script.splitlines() if 'curl' in line and '://' in line)
+    assert all(target in curl for target in (' http://127.0.0.1:80/healthz', ' https://127.0.0.1:443/healthz', '--insecure'))
+    assert 'listening 127.0.0.1 8081' in script
     assert hosts['lb-2'].run('/etc/keepalived/check_nginx.sh').rc == 0
-    # The same script with the stream service's port on one nothing listens on: the check fails
-    # (on the backup, with restart_then_fault: nothing else happens there).
-    broken = script.replace('listening 127.0.0.1 8081', 'listening 127.0.0.1 8099')
-    hosts['lb-2'].run(f'cat > /var/tmp/check_broken.sh <<"BROKEN_CHECK"\n{broken}\nBROKEN_CHECK')
-    assert hosts['lb-2'].run('sh /var/tmp/check_broken.sh').rc == 1
+    # The same script with a service's port on one nothing listens on: the check fails (on the backup,
+    # with restart_then_fault: nothing else happens there). The HTTPS URL comes after the HTTP one in
+    # the same curl, and the stream socket after both.
+    for port, other in (('https://127.0.0.1:443/', 'https://127.0.0.1:8499/'),
+                        ('listening 127.0.0.1 8081', 'listening 127.0.0.1 8099')):
+        broken = script.replace(port, other)
+        assert broken != script
+        hosts['lb-2'].run(f'cat > /var/tmp/check_broken.sh <<"BROKEN_CHECK"\n{broken}\nBROKEN_CHECK')
+        assert hosts['lb-2'].run('sh /var/tmp/check_broken.sh').rc == 1, other
     hosts['lb-2'].run('rm -f /var/tmp/check_broken.sh')

@@ -208,7 +208,8 @@ def test_health_script_modes_and_behaviours(os_family, mode, behaviour, fail_fas
     assert script.startswith('#!/bin/sh\n')
     if mode == 'http':
         # The local inventory's services, each on the loopback address (the default targets follow them).
-        assert '/usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:80/healthz' in script
+        assert ('/usr/bin/curl --silent --fail --fail-early --max-time 1 --insecure --output /dev/null http://127.0.0.1:80/healthz '
+                '--output /dev/null https://127.0.0.1:443/healthz || return 1') in script
         assert 'pgrep' not in script
     else:
         assert '/usr/bin/pgrep -x nginx >/dev/null' in script
@@ -242,10 +243,10 @@ def _health_body(variables):
 def test_health_script_follows_the_balancers_services():
     # inventories/local: plain HTTP on 80, HTTPS on 443 with its redirect on 80, a stream service on 8081.
     variables = role_vars('keepalived', 'Debian', 'local', host='lb-2')
+    # One curl for every URL (the first that fails ends it), then every socket.
     assert _health_body(variables) == [
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:80/healthz || return 1',
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 --insecure https://127.0.0.1:443/healthz '
-        '|| return 1',
+        '    /usr/bin/curl --silent --fail --fail-early --max-time 1 --insecure --output /dev/null http://127.0.0.1:80/healthz '
+        '--output /dev/null https://127.0.0.1:443/healthz || return 1',
         '    listening 127.0.0.1 8081 2>/dev/null']
     # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
     assert 'timeout 6' in _lines(render('keepalived', 'keepalived.conf.j2', variables))
@@ -256,15 +257,15 @@ def test_health_script_follows_the_balancers_services():
         {'name': 'quiet', 'port': 8082, 'pool': 'web_backends', 'health_check': False}]
     body = _health_body(role_vars('keepalived', 'Debian', 'local', host='lb-2', nginx_lb_services=services,
                                   nginx_lb_health_location='/lb-health'))
-    assert [re.search(r'https?://\S+', line).group() for line in body if 'curl' in line] == [
+    assert [url for line in body if 'curl' in line for url in re.findall(r'https?://\S+', line)] == [
         'http://127.0.0.1:80/lb-health', 'https://127.0.0.1:443/lb-health', 'https://127.0.0.1:8443/lb-health']
     assert not any('8082' in line for line in body)
     # A list of the operator's own replaces the derived one; no services: the check's URL alone.
     assert _health_body(role_vars('keepalived', 'Debian', 'local', keepalived_health_check_targets=[
         'http://127.0.0.1:81/x'])) == [
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:81/x']
+        '    /usr/bin/curl --silent --fail --fail-early --max-time 1 --output /dev/null http://127.0.0.1:81/x']
     assert _health_body(role_vars('keepalived', 'Debian', 'local', nginx_lb_services=[])) == [
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz']
+        '    /usr/bin/curl --silent --fail --fail-early --max-time 1 --output /dev/null http://127.0.0.1/healthz']
 
 
 def test_the_derived_health_location_is_nginx_lbs_default():
@@ -272,7 +273,7 @@ def test_the_derived_health_location_is_nginx_lbs_default():
     location = load_yaml(ROLES / 'nginx_lb' / 'defaults' / 'main.yml')['nginx_lb_health_location']
     variables = role_vars('keepalived', 'Debian', 'local')
     assert 'nginx_lb_health_location' not in variables
-    assert _health_body(variables)[0].endswith(' http://127.0.0.1:80%s || return 1' % location)
+    assert ' --output /dev/null http://127.0.0.1:80%s ' % location in _health_body(variables)[0]
 
 
 @pytest.mark.parametrize(('os_family', 'packages'), [('Debian', ['keepalived', 'curl']), ('RedHat', ['keepalived'])])
@@ -386,9 +387,8 @@ def test_health_script_checks_every_target_in_turn():
     script = render('keepalived', 'check_nginx.sh.j2', variables)
     body = script.split('healthy() {\n', 1)[1].split('\n}', 1)[0].splitlines()
     assert body == [
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1/healthz || return 1',
-        '    /usr/bin/curl --silent --fail --output /dev/null --max-time 1 --insecure https://127.0.0.1:8443/healthz '
-        '|| return 1',
+        '    /usr/bin/curl --silent --fail --fail-early --max-time 1 --insecure --output /dev/null http://127.0.0.1/healthz '
+        '--output /dev/null https://127.0.0.1:8443/healthz || return 1',
         '    listening 127.0.0.1 5432 2>/dev/null']
     conf = render('keepalived', 'keepalived.conf.j2', variables)
     # start_wait 2 s + 1 s for each of the three targets + 1 s margin.
