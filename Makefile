@@ -41,7 +41,7 @@ lab-down: setup ## Remove the local lab (guests, mounts, cgroups, bridge), a fle
 lab-status: ## Show the lab's guests, their memory and a total (PAIRS=N: a fleet lab's guests)
 	@$(LABCTL) status
 
-test: setup lint unit package sanity lab-test molecule ## Run every test: lint, unit, packaging, sanity, lab lifecycle, molecule
+test: setup lint unit package sanity lab-test molecule fleet-test ## Run every test: lint, unit, packaging, sanity, lab lifecycle, molecule, the fleet test (3 pairs)
 	@echo "make test: every gate passed"
 
 # ansible-lint puts $$ANSIBLE_HOME/collections first on the collection path: a copy of this
@@ -66,7 +66,7 @@ molecule: setup ## molecule test on Debian 12 guests (every test, every drill), 
 	molecule test
 	molecule test -s debian13
 
-fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, a change in waves under the probe on every VIP, the canary's stop, the fleet status
+fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, the canary's stop, a change in waves under the probe on every VIP, the fleet status
 	bash tools/fleet_test.sh $(or $(PAIRS),3)
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)

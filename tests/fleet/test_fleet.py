@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A fleet of balancer pairs on the lab: a change rolled in waves (the canary pair alone, then the
-others together) while the probe runs on every pair's VIP at once; a canary that fails stops the
-update before any other pair changes; fleet_max_fail_percentage lets the others go on; the fleet
-status reports every pair."""
+"""A fleet of balancer pairs on the lab, in this order: a canary that fails stops the update before
+any other pair changes, and fleet_max_fail_percentage lets the others go on; a change rolled in waves
+(the canary pair alone, then the others together) while the probe runs on every pair's VIP at once,
+which also brings every pair to one configuration again; the fleet status reports every pair."""
 
 from __future__ import annotations
 
@@ -51,30 +51,6 @@ def _probes(client, pairs, duration=900):
                for name, pair in pairs.items()}
 
 
-def test_a_change_rolls_in_waves_and_no_request_fails_on_any_vip(hosts, pairs):
-    canary, others = sorted(pairs)[0], sorted(pairs)[1:]
-    with _probes(hosts['client'], pairs) as probes:
-        rolled = run_playbook(SITE, '-e', CHANGE)
-        assert rolled.returncode == 0, rolled.stdout[-3000:]
-    for name, probe in probes.items():
-        assert probe.end['failed'] == 0 and probe.end['samples'] > 500, (name, probe.end)
-    flat = _flat(rolled.stdout)
-    # Rounds: the canary's two balancers alone, then one balancer of every other pair at a time.
-    rounds = re.findall(r'\(item=wave (\d+): ([^)]*)\)', flat)
-    assert [wave for wave, _members in rounds] == ['1', '1', '2', '2'], rounds
-    assert {host for _wave, members in rounds[:2] for host in members.split(', ')} == set(pairs[canary]['members'])
-    assert all(len(members.split(', ')) == len(others) for _wave, members in rounds[2:]), rounds
-    # Each balancer said what it changes; the canary's both did before any other pair's.
-    said = {host: re.search(rf"msg: '?{host}: /etc/nginx/nginx.conf", flat).start()
-            for pair in pairs.values() for host in pair['members']}
-    assert max(said[h] for h in pairs[canary]['members']) < min(said[h] for p in others for h in pairs[p]['members'])
-    summary = _summary(rolled.stdout)
-    assert set(summary) == set(pairs), summary
-    assert all(line.startswith('changed (') and '/etc/nginx/nginx.conf' in line for line in summary.values()), summary
-    assert all(CHANGED_LINE in hosts[h].file('/etc/nginx/nginx.conf').content_string for p in pairs.values()
-               for h in p['members'])
-
-
 def test_a_failing_canary_stops_the_update_and_max_fail_percentage_lets_it_go_on(hosts, pairs):
     canary, others = sorted(pairs)[0], sorted(pairs)[1:]
     # The canary's balancer that goes first (the one not holding its VIP) rejects any new nginx.conf.
@@ -105,16 +81,30 @@ def test_a_failing_canary_stops_the_update_and_max_fail_percentage_lets_it_go_on
                    for p in others for h in pairs[p]['members'])
     finally:
         hosts[first].run(f'rm -f {BROKEN}')
-    # Back to the inventory's configuration on every pair, in waves again, under the probe.
+
+
+def test_a_change_rolls_in_waves_and_no_request_fails_on_any_vip(hosts, pairs):
+    canary, others = sorted(pairs)[0], sorted(pairs)[1:]
     with _probes(hosts['client'], pairs) as probes:
-        restored = run_playbook(SITE)
-        assert restored.returncode == 0, restored.stdout[-3000:]
+        rolled = run_playbook(SITE, '-e', CHANGE)
+        assert rolled.returncode == 0, rolled.stdout[-3000:]
     for name, probe in probes.items():
         assert probe.end['failed'] == 0 and probe.end['samples'] > 500, (name, probe.end)
-    assert all(line.startswith('changed (') for line in _summary(restored.stdout).values()), _summary(restored.stdout)
-    assert not any(CHANGED_LINE in hosts[h].file('/etc/nginx/nginx.conf').content_string
-                   or CHANGED_LINE_2 in hosts[h].file('/etc/nginx/nginx.conf').content_string
-                   for p in pairs.values() for h in p['members'])
+    flat = _flat(rolled.stdout)
+    # Rounds: the canary's two balancers alone, then one balancer of every other pair at a time.
+    rounds = re.findall(r'\(item=wave (\d+): ([^)]*)\)', flat)
+    assert [wave for wave, _members in rounds] == ['1', '1', '2', '2'], rounds
+    assert {host for _wave, members in rounds[:2] for host in members.split(', ')} == set(pairs[canary]['members'])
+    assert all(len(members.split(', ')) == len(others) for _wave, members in rounds[2:]), rounds
+    # Each balancer said what it changes; the canary's both did before any other pair's.
+    said = {host: re.search(rf"msg: '?{host}: /etc/nginx/nginx.conf", flat).start()
+            for pair in pairs.values() for host in pair['members']}
+    assert max(said[h] for h in pairs[canary]['members']) < min(said[h] for p in others for h in pairs[p]['members'])
+    summary = _summary(rolled.stdout)
+    assert set(summary) == set(pairs), summary
+    assert all(line.startswith('changed (') and '/etc/nginx/nginx.conf' in line for line in summary.values()), summary
+    assert all(CHANGED_LINE in hosts[h].file('/etc/nginx/nginx.conf').content_string for p in pairs.values()
+               for h in p['members'])
 
 
 def test_the_fleet_status_has_a_line_per_pair(hosts, pairs, tmp_path):
