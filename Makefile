@@ -66,7 +66,7 @@ molecule: setup ## molecule test on Debian 12 guests (every test, every drill), 
 	molecule test
 	molecule test -s debian13
 
-fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, the canary's stop, a change in waves under the probe on every VIP, the fleet status
+fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, the canary's stop, a change in waves under the probe on up to six VIPs at once, the fleet status
 	bash tools/fleet_test.sh $(or $(PAIRS),3)
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)

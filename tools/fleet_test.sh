@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fleet test: PAIRS balancer pairs (default 3) on the local lab, sharing web-1, web-2 and the
 # client. A cold site.yml, its re-run (nothing may change), then tests/fleet: the canary's stop,
-# fleet_max_fail_percentage, a change rolled in waves under the probe on every VIP, the fleet
+# fleet_max_fail_percentage, a change rolled in waves under the probe on up to six VIPs, the fleet
 # status. The lab is removed at the end, whatever happened. Usage: tools/fleet_test.sh [PAIRS]
 set -euo pipefail
 pairs=${1:-3}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import importlib.util
 import json
 import os
@@ -209,18 +210,27 @@ def module_docs(module, root=ROOT):
 
 
 def _merge_fragment(doc, fragment, root):
-    """Merge one of the collection's doc fragments into a module's documentation, as ansible-doc does:
-    lists (requirements, notes) are added to, mappings (options, attributes) completed."""
-    name = fragment.rsplit('.', 1)[-1]
-    with open(os.path.join(root, 'plugins', 'doc_fragments', name + '.py'), encoding='utf-8') as handle:
-        tree = ast.parse(handle.read())
-    text = next(node.value.value for cls in tree.body if isinstance(cls, ast.ClassDef) for node in cls.body
-                if isinstance(node, ast.Assign) and node.targets[0].id == 'DOCUMENTATION')
+    """Merge a doc fragment (the collection's own, or ansible.builtin's, with an optional .variable)
+    into a module's documentation, as ansible-doc does: lists (requirements, notes) are added to,
+    mappings (options, attributes) completed, each entry of them too."""
+    if fragment.startswith('ansible.builtin.'):
+        name, _dot, variable = fragment[len('ansible.builtin.'):].partition('.')
+        text = getattr(importlib.import_module('ansible.plugins.doc_fragments.' + name).ModuleDocFragment,
+                       (variable or 'documentation').upper())
+    else:
+        name = fragment.rsplit('.', 1)[-1]
+        with open(os.path.join(root, 'plugins', 'doc_fragments', name + '.py'), encoding='utf-8') as handle:
+            tree = ast.parse(handle.read())
+        text = next(node.value.value for cls in tree.body if isinstance(cls, ast.ClassDef) for node in cls.body
+                    if isinstance(node, ast.Assign) and node.targets[0].id == 'DOCUMENTATION')
     for key, value in (yaml.safe_load(text) or {}).items():
         if isinstance(value, list):
             doc[key] = list(doc.get(key) or []) + value
         elif isinstance(value, dict):
-            doc[key] = dict(value, **(doc.get(key) or {}))
+            own = doc.get(key) or {}
+            doc[key] = {entry: (dict(value[entry], **own[entry]) if isinstance(value.get(entry), dict)
+                                and isinstance(own.get(entry), dict) else own.get(entry, value.get(entry)))
+                        for entry in list(value) + [entry for entry in own if entry not in value]}
 
 
 def _return_rows(values, prefix=''):

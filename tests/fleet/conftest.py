@@ -24,7 +24,7 @@ lab = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(lab)
 
 
-def run_playbook(playbook, *args, timeout=900) -> subprocess.CompletedProcess:
+def run_playbook(playbook, *args, timeout=3600) -> subprocess.CompletedProcess:
     """ansible-playbook against the fleet lab, with forks for every host."""
     return subprocess.run([str(lab.BIN / 'ansible-playbook'), '-i', str(INVENTORY), '-f', '50', str(playbook), *args],
                           cwd=REPO, env=lab.ansible_env(), capture_output=True, text=True, check=False, timeout=timeout)
