@@ -14,7 +14,7 @@ key (tests/unit/roles/test_roles_argument_specs.py), so the pages document exact
 what a role accepts; a module page shows what ansible-doc shows. The runbook's fault table is
 the part between its two markers, generated from plugins/plugin_utils/drill_faults.py (loaded
 from its file, without Ansible); the rest of the runbook is written by hand. Standard library
-and PyYAML only.
+and PyYAML, and ansible-core for the doc fragments of ansible.builtin that a module extends.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type='path', required=True),
     files=dict(type='list', elements='dict', required=True, options=dict(
         name=dict(type='str', required=True),
-        content=dict(type='str', required=True),
+        content=dict(type='raw', required=True),
     )),
     mode=dict(type='raw', default='0644'),
 )
@@ -29,16 +29,36 @@ def plain_name(name):
 
 
 def file_mode(mode):
-    """An octal mode as a string ('0644') or an int (0o644) -> int; ValueError otherwise."""
-    if isinstance(mode, int) and not isinstance(mode, bool):
-        value = mode
-    elif isinstance(mode, str) and mode.isdigit():
-        value = int(mode, 8)
-    else:
+    """An octal mode given as a string of octal digits ('0644') -> int; ValueError otherwise (an
+    unquoted 644 would be the decimal number 644, not the mode rw-r--r--)."""
+    if not isinstance(mode, str) or not mode or any(digit not in '01234567' for digit in mode):
         raise ValueError(mode)
-    if not 0 <= value <= 0o7777:
+    value = int(mode, 8)
+    if value > 0o7777:
         raise ValueError(mode)
     return value
+
+
+def problems(dest, files):
+    """What is wrong with the arguments, in the words of the task's error message."""
+    found = []
+    if not dest:
+        found.append('dest: give the directory to write to')
+    elif os.path.exists(dest) and not os.path.isdir(dest):
+        found.append('dest: %s exists and is not a directory' % dest)
+    names = [entry['name'] for entry in files]
+    bad = [name for name in names if not plain_name(name)]
+    if bad:
+        found.append('files: %s: each name is a file name in dest, without a directory part'
+                     % ', '.join(repr(name) for name in bad))
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        found.append('files: %s named more than once' % ', '.join(repr(name) for name in twice))
+    texts = [entry['name'] for entry in files if not isinstance(entry['content'], str)]
+    if texts:
+        found.append('files: the content of %s is not text; render it to text first (for example with '
+                     'to_nice_json)' % ', '.join(repr(name) for name in texts))
+    return found
 
 
 def differs(path, data, mode):
@@ -79,19 +99,24 @@ class ActionModule(ActionBase):
         except ValueError:
             return dict(result, failed=True, msg="mode: %r is not an octal file mode; give it as a quoted string such "
                                                  "as '0644'" % (args['mode'],))
-        bad = [entry['name'] for entry in args['files'] if not plain_name(entry['name'])]
-        if bad:
-            return dict(result, failed=True, msg='files: %s: each name is a file name in dest, without a directory '
-                                                 'part' % ', '.join(repr(name) for name in bad))
+        found = problems(dest, args['files'])
+        if found:
+            return dict(result, failed=True, msg='; '.join(found))
         files = [(os.path.join(dest, entry['name']), to_bytes(entry['content'], errors='surrogate_or_strict'))
                  for entry in args['files']]
+        result.update(dest=dest, paths=[path for path, _data in files], changed=False)
         try:
             stale = [(path, data) for path, data in files if differs(path, data, mode)]
-            result.update(dest=dest, paths=[path for path, _data in files], changed=bool(stale))
-            if stale and not self._task.check_mode:
-                os.makedirs(dest, mode=0o755, exist_ok=True)
-                for path, data in stale:
-                    write_file(path, data, mode)
+            if self._task.check_mode:
+                result['changed'] = bool(stale)
+                return result
+            if stale and not os.path.isdir(dest):
+                os.makedirs(dest)
+                os.chmod(dest, 0o755)
+                result['changed'] = True
+            for path, data in stale:
+                write_file(path, data, mode)
+                result['changed'] = True
         except OSError as exc:
             return dict(result, failed=True, msg='could not write the report to %s: %s' % (dest, to_native(exc)))
         return result

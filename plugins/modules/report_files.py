@@ -12,12 +12,13 @@ short_description: Write report files on the controller
 version_added: 1.2.0
 description:
   - Writes one or more files into a directory on the Ansible controller, creating the directory (mode C(0755))
-    when it is missing. The fleet status writes its JSON and Markdown reports with it.
+    when it is missing; an existing directory is left as it is. The fleet status writes its JSON and Markdown
+    reports with it.
   - Runs in the controller's own process, as an action plugin. It connects to no host and runs no module,
     whatever host the task runs for, so a task that runs once for a large inventory stays cheap.
   - Each file is written to a temporary file in the same directory, then renamed into place, so a reader never
     sees half a report. A file that already holds the content with the mode is left alone.
-  - The content is never shown in the task's result or in C(--diff) output.
+  - The content is not put in the task's result, and C(--diff) shows none of it.
 author:
   - ha_lb maintainers (@ha-lb)
 options:
@@ -34,15 +35,19 @@ options:
     required: true
     suboptions:
       name:
-        description: The file's name in O(dest), without a directory part.
+        description: The file's name in O(dest), without a directory part, each name once.
         type: str
         required: true
       content:
-        description: The file's content.
+        description:
+          - The file's content, as text. Anything else is refused; render a dict or a list first, for example
+            with P(ansible.builtin.to_nice_json#filter).
         type: str
         required: true
   mode:
-    description: The files' permissions, as an octal number in a quoted string.
+    description:
+      - The files' permissions, as an octal number in a quoted string such as V('0640'). An unquoted number is
+        refused (YAML reads C(644) as the decimal number six hundred and forty-four).
     type: raw
     default: '0644'
 attributes:

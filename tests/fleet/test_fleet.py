@@ -112,6 +112,9 @@ def test_a_change_rolls_in_waves_and_no_request_fails_on_any_vip(hosts, pairs):
     assert all(line.startswith('changed (') and '/etc/nginx/nginx.conf' in line for line in summary.values()), summary
     assert all(CHANGED_LINE in hosts[h].file('/etc/nginx/nginx.conf').content_string for p in pairs.values()
                for h in p['members'])
+    # The pairs the probe did not watch answer too.
+    for name, pair in pairs.items():
+        assert lab.curl_many(hosts['client'], f"http://{pair['vip']}/", 1)[0][0] == '200', name
 
 
 def test_the_fleet_status_has_a_line_per_pair(hosts, pairs, tmp_path):

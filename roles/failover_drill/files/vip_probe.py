@@ -29,7 +29,7 @@ error's text in ``detail``), ``late`` how far the start was
 behind its schedule. Requests are scheduled on a fixed grid (start + n *
 interval) so timing does not drift; when a request runs past the next slot
 (a timeout), the missed slots are skipped, not sent in a burst, and counted
-in ``missed`` of the following sample. ``start`` and ``end`` carry the
+in ``missed`` of the sample that ran past them. ``start`` and ``end`` carry the
 monotonic and the wall clock read back to back, so the probe's timeline can
 be mapped onto events recorded elsewhere with either clock.
 
