@@ -227,10 +227,11 @@ def _merge_fragment(doc, fragment, root):
         if isinstance(value, list):
             doc[key] = list(doc.get(key) or []) + value
         elif isinstance(value, dict):
-            own = doc.get(key) or {}
-            doc[key] = {entry: (dict(value[entry], **own[entry]) if isinstance(value.get(entry), dict)
-                                and isinstance(own.get(entry), dict) else own.get(entry, value.get(entry)))
-                        for entry in list(value) + [entry for entry in own if entry not in value]}
+            merged = dict(value)
+            for entry, detail in (doc.get(key) or {}).items():
+                both = isinstance(value.get(entry), dict) and isinstance(detail, dict)
+                merged[entry] = dict(value[entry], **detail) if both else detail
+            doc[key] = merged
 
 
 def _return_rows(values, prefix=''):
