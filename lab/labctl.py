@@ -1024,10 +1024,17 @@ FLEET_DIR = REPO_ROOT / "build" / "fleet-lab"
 FLEET_MAX_PAIRS = 20
 
 
+# The health check's timeout on a fleet lab's balancers: up to forty of them share the host's cores, and
+# while Ansible asks them all at once a check can wait longer than the role's default second for CPU,
+# fail, and put a healthy balancer in FAULT. A lab setting, not a recommendation (docs/fleet.md).
+FLEET_HEALTH_CHECK_TIMEOUT = 3
+
+
 def fleet_inventory(pairs: int, directory: Path = FLEET_DIR) -> Path:
     """Write an inventory of ``pairs`` balancer pairs on the lab network, sharing web-1, web-2 and the
     client of inventories/local and its group variables (services, TLS, secrets); each pair is a group
-    pair_NN of lb with its own VRID (10 + N) and VIP (.140 + N). Returns its hosts file."""
+    pair_NN of lb with its own VRID (10 + N) and VIP (.140 + N), and a health check given
+    FLEET_HEALTH_CHECK_TIMEOUT seconds. Returns its hosts file."""
     if not 1 <= pairs <= FLEET_MAX_PAIRS:
         raise LabError(f"fleet-inventory: PAIRS must be 1-{FLEET_MAX_PAIRS} (the lab network has room for that many)")
     if INVENTORY.resolve().is_relative_to(directory.resolve()):
@@ -1048,6 +1055,7 @@ def fleet_inventory(pairs: int, directory: Path = FLEET_DIR) -> Path:
         # In group_vars/, as lb's are: variables of an inventory file's group lose to any group_vars/ file.
         pair_vars[group] = {
             "keepalived_group": group,
+            "keepalived_health_check_timeout": FLEET_HEALTH_CHECK_TIMEOUT,
             "keepalived_instances": [{
                 "name": f"VI_{number:02d}", "virtual_router_id": 10 + number, "advert_int": 1,
                 "nodes": {first: {"state": "MASTER", "priority": 100}, second: {"state": "BACKUP", "priority": 50}},

@@ -219,6 +219,7 @@ def test_fleet_inventory_gives_each_pair_its_group_addresses_vrid_and_vip(tmp_pa
     pair = labctl.yaml.safe_load((tmp_path / "fleet" / "group_vars" / "pair_02.yml").read_text())
     instance = pair["keepalived_instances"][0]
     assert pair["keepalived_group"] == "pair_02"
+    assert pair["keepalived_health_check_timeout"] == labctl.FLEET_HEALTH_CHECK_TIMEOUT > 1
     assert (instance["virtual_router_id"], instance["virtual_ipaddresses"]) == (12, ["198.51.100.142/24"])
     assert instance["nodes"] == {"lb-02a": {"state": "MASTER", "priority": 100},
                                  "lb-02b": {"state": "BACKUP", "priority": 50}}

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from ansible.template import Templar, trust_as_template
@@ -450,7 +451,8 @@ def test_the_notify_script_records_each_transition_and_runs_the_instances_own_no
         assert done.returncode == 0
     # The last state, alone on its line (what vip_owner reads), and no temporary file left.
     assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
-    assert sorted(p.name for p in (tmp_path / 'state').iterdir()) == ['VI_WEB.state', 'VI_WEB.transitions']
+    assert sorted(p.name for p in (tmp_path / 'state').iterdir()) == [
+        '.VI_WEB.lock', '.VI_WEB.order', 'VI_WEB.state', 'VI_WEB.transitions']
     # Two transitions so far, the last one's time, the priority keepalived passed.
     count, when, priority = (tmp_path / 'state' / 'VI_WEB.transitions').read_text().split()
     assert count == '2' and priority == '100' and abs(float(when) - time.time()) < 60
@@ -470,6 +472,54 @@ def test_the_notify_script_records_each_transition_and_runs_the_instances_own_no
     assert not (tmp_path / 'state' / 'G1.state').exists()
     assert subprocess.run(['bash', str(script), 'INSTANCE', '../x', 'MASTER', '0'], env=env, check=False).returncode == 1
     assert subprocess.run(['bash', str(script), 'too', 'few'], env=env, check=False).returncode == 0
+
+
+def test_a_notify_run_older_than_the_last_writer_only_counts_its_transition(tmp_path):
+    script, env = _notify_script(tmp_path)
+    state = tmp_path / 'state'
+    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'MASTER', '100'], env=env, check=True)
+    boot, start, pid = (state / '.VI_WEB.order').read_text().split()
+    assert boot == Path('/proc/sys/kernel/random/boot_id').read_text().strip()
+    assert int(start) > 0 and int(pid) > 0
+    # A run keepalived started after this one wrote its state first (same boot, a later start):
+    # this run's BACKUP is an older transition, counted but not written over the newer MASTER.
+    (state / '.VI_WEB.order').write_text(f'{boot} {2 ** 62} 1\n')
+    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env=env, check=True)
+    assert (state / 'VI_WEB.state').read_text() == 'MASTER\n'
+    count, _, priority = (state / 'VI_WEB.transitions').read_text().split()
+    assert (count, priority) == ('2', '100')
+    assert (state / '.VI_WEB.order').read_text() == f'{boot} {2 ** 62} 1\n'
+    # The last writer ran in an earlier boot (a state directory that outlived a reboot): this run writes.
+    (state / '.VI_WEB.order').write_text(f'another-boot {2 ** 62} 1\n')
+    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env=env, check=True)
+    assert (state / 'VI_WEB.state').read_text() == 'BACKUP\n'
+    count, _, priority = (state / 'VI_WEB.transitions').read_text().split()
+    assert (count, priority) == ('3', '50')
+    # An order file that is not one (emptied by hand): the run writes.
+    (state / '.VI_WEB.order').write_text('\n')
+    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'FAULT', '0'], env=env, check=True)
+    assert (state / 'VI_WEB.state').read_text() == 'FAULT\n'
+
+
+def test_overlapping_notify_runs_leave_the_latest_transition_when_they_finish_out_of_order(tmp_path):
+    # keepalived starts a run per transition without waiting for the one before. Here the older
+    # run (BACKUP) is held back before it takes the instance's lock, so the newer run (MASTER),
+    # started after it, writes first: the older one must count its transition and leave MASTER.
+    script, env = _notify_script(tmp_path)
+    flock = shutil.which('flock')
+    assert flock, 'flock (util-linux) is needed by the notify script'
+    held = tmp_path / 'bin' / 'flock'
+    held.write_text(f'#!/bin/sh\nsleep "${{HOLD_BACK:-0}}"\nexec {flock} "$@"\n')
+    held.chmod(0o755)
+    older = subprocess.Popen(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env={**env, 'HOLD_BACK': '1'})
+    time.sleep(0.1)
+    newer = subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'MASTER', '100'], env=env, check=True)
+    assert newer.returncode == 0 and older.poll() is None, 'the older run finished first: the test proves nothing'
+    assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
+    assert older.wait(timeout=30) == 0
+    assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
+    count, _, priority = (tmp_path / 'state' / 'VI_WEB.transitions').read_text().split()
+    assert (count, priority) == ('2', '100')
 
 
 def test_every_instance_runs_the_notify_script_and_keeps_its_own_notify():
