@@ -474,46 +474,84 @@ def test_the_notify_script_records_each_transition_and_runs_the_instances_own_no
     assert subprocess.run(['bash', str(script), 'too', 'few'], env=env, check=False).returncode == 0
 
 
+def _hold_back(tmp_path):
+    """A stand-in mkdir on the notify script's PATH that sleeps HOLD_BACK seconds first: a run so held
+    has started (its place in keepalived's order is set) but has read and written nothing yet."""
+    real = shutil.which('mkdir')
+    held = tmp_path / 'bin' / 'mkdir'
+    held.write_text(f'#!/bin/sh\nsleep "${{HOLD_BACK:-0}}"\nexec {real} "$@"\n')
+    held.chmod(0o755)
+
+
+def _held_run(script, env, state, priority, hold=1.0):
+    """A notify run held back before its first step, with its start time (field 22 of /proc/PID/stat)."""
+    run = subprocess.Popen(['bash', str(script), 'INSTANCE', 'VI_WEB', state, priority],
+                           env={**env, 'HOLD_BACK': str(hold)})
+    time.sleep(0.2)
+    stat = Path(f'/proc/{run.pid}/stat').read_text()
+    return run, int(stat.rsplit(') ', 1)[1].split()[19])
+
+
 def test_a_notify_run_older_than_the_last_writer_only_counts_its_transition(tmp_path):
     script, env = _notify_script(tmp_path)
+    _hold_back(tmp_path)
     state = tmp_path / 'state'
-    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'MASTER', '100'], env=env, check=True)
-    boot, start, pid = (state / '.VI_WEB.order').read_text().split()
-    assert boot == Path('/proc/sys/kernel/random/boot_id').read_text().strip()
-    assert int(start) > 0 and int(pid) > 0
-    # A run keepalived started after this one wrote its state first (same boot, a later start):
-    # this run's BACKUP is an older transition, counted but not written over the newer MASTER.
+    boot = Path('/proc/sys/kernel/random/boot_id').read_text().strip()
+
+    def transitions():
+        count, when, priority = (state / 'VI_WEB.transitions').read_text().split()
+        return int(count), when, priority
+
+    # The run that writes notes its place in keepalived's order: the boot, its start, its PID.
+    run, start = _held_run(script, env, 'MASTER', '100')
+    assert run.wait(timeout=30) == 0
+    assert (state / '.VI_WEB.order').read_text() == f'{boot} {start} {run.pid}\n'
+    assert (state / 'VI_WEB.state').read_text() == 'MASTER\n'
+    count, when, priority = transitions()
+    assert (count, priority) == (1, '100')
+    # A run keepalived started after this one wrote its state first (same boot, a later start): this
+    # run's BACKUP is an older transition, counted, logged as such, not written over the newer MASTER,
+    # which keeps its time and priority.
     (state / '.VI_WEB.order').write_text(f'{boot} {2 ** 62} 1\n')
     subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env=env, check=True)
     assert (state / 'VI_WEB.state').read_text() == 'MASTER\n'
-    count, _, priority = (state / 'VI_WEB.transitions').read_text().split()
-    assert (count, priority) == ('2', '100')
+    assert transitions() == (2, when, '100')
     assert (state / '.VI_WEB.order').read_text() == f'{boot} {2 ** 62} 1\n'
+    assert (tmp_path / 'syslog').read_text().splitlines()[-1] == (
+        '-t ha-lb-test -p daemon.notice vrrp instance VI_WEB state BACKUP priority 50'
+        ' (older than the state written, not written)')
+    # Two runs started in one clock tick: the higher PID is the later one.
+    run, start = _held_run(script, env, 'FAULT', '0')
+    (state / '.VI_WEB.order').write_text(f'{boot} {start} {run.pid + 1}\n')
+    assert run.wait(timeout=30) == 0
+    assert (state / 'VI_WEB.state').read_text() == 'MASTER\n' and transitions()[0] == 3
+    run, start = _held_run(script, env, 'FAULT', '0')
+    (state / '.VI_WEB.order').write_text(f'{boot} {start} {run.pid - 1}\n')
+    assert run.wait(timeout=30) == 0
+    assert (state / 'VI_WEB.state').read_text() == 'FAULT\n'
+    assert (state / '.VI_WEB.order').read_text() == f'{boot} {start} {run.pid}\n'
+    assert transitions()[0] == 4 and transitions()[2] == '0'
     # The last writer ran in an earlier boot (a state directory that outlived a reboot): this run writes.
     (state / '.VI_WEB.order').write_text(f'another-boot {2 ** 62} 1\n')
     subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env=env, check=True)
     assert (state / 'VI_WEB.state').read_text() == 'BACKUP\n'
-    count, _, priority = (state / 'VI_WEB.transitions').read_text().split()
-    assert (count, priority) == ('3', '50')
-    # An order file that is not one (emptied by hand): the run writes.
-    (state / '.VI_WEB.order').write_text('\n')
-    subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'FAULT', '0'], env=env, check=True)
-    assert (state / 'VI_WEB.state').read_text() == 'FAULT\n'
+    # An order file that is not one (emptied or edited by hand): the run writes.
+    for text in ('\n', f'{boot} 08 x\n'):
+        (state / '.VI_WEB.order').write_text(text)
+        subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'FAULT', '0'], env=env, check=True)
+        assert (state / 'VI_WEB.state').read_text() == 'FAULT\n'
+        (state / 'VI_WEB.state').write_text('BACKUP\n')
+    assert transitions()[0] == 7
 
 
 def test_overlapping_notify_runs_leave_the_latest_transition_when_they_finish_out_of_order(tmp_path):
-    # keepalived starts a run per transition without waiting for the one before. Here the older
-    # run (BACKUP) is held back before it takes the instance's lock, so the newer run (MASTER),
-    # started after it, writes first: the older one must count its transition and leave MASTER.
+    # keepalived starts a run per transition without waiting for the one before. Here the older run
+    # (BACKUP) is held back before its first step, so the newer run (MASTER), started after it,
+    # finishes first: the older one must count its transition and leave MASTER.
     script, env = _notify_script(tmp_path)
-    flock = shutil.which('flock')
-    assert flock, 'flock (util-linux) is needed by the notify script'
-    held = tmp_path / 'bin' / 'flock'
-    held.write_text(f'#!/bin/sh\nsleep "${{HOLD_BACK:-0}}"\nexec {flock} "$@"\n')
-    held.chmod(0o755)
-    older = subprocess.Popen(['bash', str(script), 'INSTANCE', 'VI_WEB', 'BACKUP', '50'], env={**env, 'HOLD_BACK': '1'})
-    time.sleep(0.1)
-    newer = subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'MASTER', '100'], env=env, check=True)
+    _hold_back(tmp_path)
+    older, _start = _held_run(script, env, 'BACKUP', '50', hold=3)
+    newer = subprocess.run(['bash', str(script), 'INSTANCE', 'VI_WEB', 'MASTER', '100'], env=env, check=False)
     assert newer.returncode == 0 and older.poll() is None, 'the older run finished first: the test proves nothing'
     assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
     assert older.wait(timeout=30) == 0
