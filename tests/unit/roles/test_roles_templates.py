@@ -556,7 +556,7 @@ def test_overlapping_notify_runs_leave_the_latest_transition_when_they_finish_ou
     assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
     assert older.wait(timeout=30) == 0
     assert (tmp_path / 'state' / 'VI_WEB.state').read_text() == 'MASTER\n'
-    count, _, priority = (tmp_path / 'state' / 'VI_WEB.transitions').read_text().split()
+    count, _when, priority = (tmp_path / 'state' / 'VI_WEB.transitions').read_text().split()
     assert (count, priority) == ('2', '100')
 
 
