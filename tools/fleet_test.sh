@@ -35,5 +35,5 @@ if grep -E '^\S+\s+: ok=[0-9]+\s+changed=[1-9]' "$logs/rerun.log"; then
     echo "fleet-test: the re-run of site.yml changed the hosts above (see $logs/rerun.log)" >&2
     exit 1
 fi
-python -m pytest -v -p no:cacheprovider tests/fleet
+python -m pytest -v -p no:cacheprovider --durations=10 tests/fleet
 echo "fleet-test: $pairs pairs passed"
