@@ -6,8 +6,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
-# Each test target says when it starts (UTC): a long `make test` log shows where its time went.
-STARTED = @echo "make $@: started at $$(date -u +%T)"
+# $(call SAY,WHAT): a test target says what it reached and when (UTC), so a long `make test` log
+# shows where its time went.
+SAY = @echo "make $@: $(1) at $$(date -u +%T)"
 
 .PHONY: help setup lab lab-up lab-down lab-status test lint sanity unit package lab-test molecule fleet-test bench-converge bench-floor bench-throughput bench-tls bench-cost bench-rolling bench-upgrade bench-soak docs changelog clean
 
@@ -44,39 +45,39 @@ lab-status: ## Show the lab's guests, their memory and a total (PAIRS=N: a fleet
 	@$(LABCTL) status
 
 test: setup lint unit package sanity lab-test molecule fleet-test ## Run every test: lint, unit, packaging, sanity, lab lifecycle, molecule, the fleet test (3 pairs)
-	@echo "make test: every gate passed at $$(date -u +%T)"
+	$(call SAY,every gate passed)
 
 # ansible-lint puts $$ANSIBLE_HOME/collections first on the collection path: a copy of this
 # collection installed there earlier would shadow the working tree, so it gets a home of its own.
 lint: setup ## yamllint and ansible-lint (profile production)
-	$(STARTED)
+	$(call SAY,started)
 	yamllint --strict .
 	ANSIBLE_HOME=$(CURDIR)/.ansible ansible-lint
 
 unit: setup ## Unit tests (pure logic, no hosts)
-	$(STARTED)
+	$(call SAY,started)
 	python -m pytest -q --tb=short -p no:cacheprovider tests/unit
 
 package: setup ## Build the collection, install it into an empty path, run its playbooks by FQCN
-	$(STARTED)
+	$(call SAY,started)
 	python -m pytest -q --tb=short -p no:cacheprovider tests/packaging
 
 sanity: setup ## ansible-test sanity on the collection
-	$(STARTED)
+	$(call SAY,started)
 	bash tools/sanity.sh
 
 lab-test: setup ## The local lab's lifecycle: up, idempotent up, down leaves nothing, error messages
-	$(STARTED)
+	$(call SAY,started)
 	python -m pytest -q --tb=short -p no:cacheprovider tests/lab
 
 molecule: setup ## molecule test on Debian 12 guests (every test, every drill), then the debian13 scenario on Debian 13 guests
-	$(STARTED)
+	$(call SAY,started)
 	molecule test
-	@echo "make $@: the debian13 scenario started at $$(date -u +%T)"
+	$(call SAY,the debian13 scenario started)
 	molecule test -s debian13
 
 fleet-test: setup ## PAIRS balancer pairs (default 3) on the local lab: cold site.yml, idempotent re-run, the canary's stop, a change in waves under the probe on up to six VIPs at once, the fleet status
-	$(STARTED)
+	$(call SAY,started)
 	bash tools/fleet_test.sh $(or $(PAIRS),3)
 
 bench-converge: setup ## Medians of 3: site.yml on five fresh guests, then its idempotent re-run (recreates the lab)
